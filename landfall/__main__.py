@@ -1,0 +1,5 @@
+import sys
+
+from landfall.cli import main
+
+sys.exit(main())

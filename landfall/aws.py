@@ -1,0 +1,23 @@
+"""The explicit AWS provider every layer uses: region, account guard and default tags."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from landfall.config import EnvironmentConfig
+
+
+def aws_provider(cfg: EnvironmentConfig, layer: str) -> aws.Provider:
+    """One provider per stack. ``allowed_account_ids`` makes a deploy with credentials of the
+    wrong account fail before any change; ``default_tags`` tags everything consistently."""
+    return aws.Provider(
+        "aws",
+        region=cfg.region,
+        allowed_account_ids=[cfg.account_id] if cfg.account_id else None,
+        default_tags=aws.ProviderDefaultTagsArgs(tags=cfg.all_tags(layer)),
+    )
+
+
+def component_opts(provider: aws.Provider) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(providers=[provider])

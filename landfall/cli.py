@@ -1,0 +1,61 @@
+"""The ``landfall`` command line. Each verb lives in its own module with a ``register`` function."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from landfall.config import ENVIRONMENTS
+from landfall.errors import ConfigError
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from landfall.harness import plan_environment
+    from landfall.report import summarize
+
+    plan = plan_environment(args.env)
+    print(summarize(plan))
+    if args.json:
+        plan.write_json(Path(args.json))
+        print(f"Wrote the full inventory to {args.json}")
+    return 0
+
+
+def _register_plan(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "plan",
+        help="run every layer of an environment offline under Pulumi mocks and summarise it",
+    )
+    p.add_argument("env", help=f"environment: one of {', '.join(ENVIRONMENTS)}")
+    p.add_argument("--json", metavar="PATH", help="write the whole inventory as JSON to PATH")
+    p.set_defaults(func=_plan)
+
+
+# Verb modules add themselves here: each is a callable taking the subparsers object.
+REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [_register_plan]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="landfall",
+        description="Landfall: the AWS platform (network, cluster, gitops stacks) as code.",
+    )
+    sub = parser.add_subparsers(dest="verb", required=True)
+    for register in REGISTRARS:
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(exc.render(), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,352 @@
+"""Mocked provider behaviour: realistic placeholder outputs per resource type, and invokes.
+
+Every value made up here is a placeholder for what AWS would compute (IDs, ARNs, endpoints);
+the inventory says so. Layers register extra invoke handlers with ``@invoke(token)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+PLACEHOLDER_NOTE = (
+    "Provider-computed values (IDs, ARNs, endpoints, DNS names, kubeconfig) are placeholders "
+    "made up by the offline mocks; everything the program sets itself is real."
+)
+
+# The ELB log-delivery account per region (AWS docs: "Enable access logs for your ALB").
+ELB_ACCOUNTS = {
+    "us-east-1": "127311923021",
+    "us-east-2": "033677994240",
+    "us-west-2": "797873946194",
+    "eu-west-1": "156460612806",
+    "eu-west-2": "652711504416",
+    "eu-central-1": "054676820928",
+}
+
+# ARN service names where they differ from the pulumi-aws module name.
+_ARN_SERVICE = {
+    "lb": "elasticloadbalancing",
+    "alb": "elasticloadbalancing",
+    "opensearch": "es",
+    "cloudwatch": "logs",
+    "secretsmanager": "secretsmanager",
+}
+_GLOBAL_SERVICES = {"iam", "route53", "s3"}
+
+
+@dataclass
+class MockContext:
+    """What the mocks know about the environment being planned."""
+
+    region: str = "eu-west-2"
+    account_id: str = "111111111111"
+    upstream_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Answers for invokes that look things up in the account (e.g. SSO roles), by token.
+    lookups: dict[str, Any] = field(default_factory=dict)
+
+
+InvokeHandler = Callable[[dict[str, Any], MockContext], dict[str, Any]]
+OutputHandler = Callable[[str, dict[str, Any], MockContext], dict[str, Any]]
+INVOKES: dict[str, InvokeHandler] = {}
+OUTPUTS: dict[str, OutputHandler] = {}
+
+
+def invoke(token: str) -> Callable[[InvokeHandler], InvokeHandler]:
+    def register(fn: InvokeHandler) -> InvokeHandler:
+        INVOKES[token] = fn
+        return fn
+
+    return register
+
+
+def outputs(token: str) -> Callable[[OutputHandler], OutputHandler]:
+    def register(fn: OutputHandler) -> OutputHandler:
+        OUTPUTS[token] = fn
+        return fn
+
+    return register
+
+
+def short_hash(text: str, length: int = 7) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def physical_name(name: str) -> str:
+    """What Pulumi auto-naming would produce: the logical name plus a random suffix."""
+    return f"{name}-{short_hash(name)}"
+
+
+def arn_for(type_token: str, name: str, ctx: MockContext) -> str:
+    module = type_token.split(":")[1].split("/")[0]
+    service = _ARN_SERVICE.get(module, module)
+    kind = type_token.rsplit(":", 1)[-1].lower()
+    if service in _GLOBAL_SERVICES:
+        account = "" if service in ("route53", "s3") else ctx.account_id
+        return f"arn:aws:{service}::{account}:{kind}/{name}"
+    return f"arn:aws:{service}:{ctx.region}:{ctx.account_id}:{kind}/{name}"
+
+
+class PlatformMocks(pulumi.runtime.Mocks):
+    def __init__(self, ctx: MockContext) -> None:
+        self.ctx = ctx
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        inputs = dict(args.inputs)
+        if args.typ == "pulumi:pulumi:StackReference":
+            stack = str(inputs["name"]).rsplit("/", 1)[-1]
+            layer = stack.rpartition("-")[2]
+            return stack, {
+                "name": inputs["name"],
+                "outputs": self.ctx.upstream_outputs.get(layer, {}),
+                "secretOutputNames": [],
+            }
+        if args.typ.startswith("pulumi:providers:"):
+            return f"{args.name}-provider-id", inputs
+        state = dict(inputs)
+        resource_id = f"{args.name}-{short_hash(args.typ + args.name)}"
+        if args.typ.startswith("aws:"):
+            state.setdefault("arn", arn_for(args.typ, inputs.get("name", args.name), self.ctx))
+            state.setdefault("tagsAll", inputs.get("tags", {}))
+        handler = OUTPUTS.get(args.typ)
+        if handler is not None:
+            state.update(handler(args.name, inputs, self.ctx))
+            resource_id = state.get("id", resource_id)
+        return resource_id, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+        handler = INVOKES.get(args.token)
+        if handler is None:
+            raise NotImplementedError(
+                f"the offline harness has no mock for invoke {args.token}; add one in "
+                "landfall/harness/mocks.py"
+            )
+        return handler(dict(args.args), self.ctx), []
+
+
+# --- invokes ------------------------------------------------------------------------------------
+
+
+@invoke("aws:index/getAvailabilityZones:getAvailabilityZones")
+def _azs(args: dict, ctx: MockContext) -> dict:
+    letters = "abc"
+    return {
+        "names": [f"{ctx.region}{x}" for x in letters],
+        "zoneIds": [f"euw2-az{i}" for i in range(1, len(letters) + 1)],
+        "state": "available",
+        "id": ctx.region,
+    }
+
+
+@invoke("aws:index/getCallerIdentity:getCallerIdentity")
+def _caller(args: dict, ctx: MockContext) -> dict:
+    return {
+        "accountId": ctx.account_id,
+        "arn": f"arn:aws:sts::{ctx.account_id}:assumed-role/deployer/landfall",
+        "userId": "AROAPLACEHOLDER:landfall",
+        "id": ctx.account_id,
+    }
+
+
+@invoke("aws:index/getPartition:getPartition")
+def _partition(args: dict, ctx: MockContext) -> dict:
+    return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+
+
+@invoke("aws:index/getRegion:getRegion")
+def _region(args: dict, ctx: MockContext) -> dict:
+    return {"name": ctx.region, "region": ctx.region, "id": ctx.region}
+
+
+@invoke("aws:elb/getServiceAccount:getServiceAccount")
+def _elb_account(args: dict, ctx: MockContext) -> dict:
+    account = ELB_ACCOUNTS.get(ctx.region, "000000000000")
+    return {"arn": f"arn:aws:iam::{account}:root", "id": account}
+
+
+def render_policy_document(args: dict) -> dict:
+    """Render getPolicyDocument statements the way the AWS provider does."""
+    statements = []
+    for st in args.get("statements") or []:
+        out: dict[str, Any] = {}
+        if st.get("sid"):
+            out["Sid"] = st["sid"]
+        out["Effect"] = st.get("effect", "Allow")
+        for key, name in (
+            ("actions", "Action"),
+            ("notActions", "NotAction"),
+            ("resources", "Resource"),
+            ("notResources", "NotResource"),
+        ):
+            values = st.get(key)
+            if values:
+                out[name] = values[0] if len(values) == 1 else sorted(values)
+        for key, name in (("principals", "Principal"), ("notPrincipals", "NotPrincipal")):
+            if st.get(key):
+                principal: dict[str, Any] = {}
+                for p in st[key]:
+                    ids = p["identifiers"]
+                    principal[p["type"]] = ids[0] if len(ids) == 1 else ids
+                out[name] = "*" if principal == {"*": "*"} else principal
+        if st.get("conditions"):
+            condition: dict[str, dict[str, Any]] = {}
+            for c in st["conditions"]:
+                values = c["values"]
+                condition.setdefault(c["test"], {})[c["variable"]] = (
+                    values[0] if len(values) == 1 else values
+                )
+            out["Condition"] = condition
+        statements.append(out)
+    document = {"Version": args.get("version") or "2012-10-17", "Statement": statements}
+    text = json.dumps(document, indent=2)
+    return {"json": text, "minifiedJson": json.dumps(document, separators=(",", ":")), "id": "doc"}
+
+
+invoke("aws:iam/getPolicyDocument:getPolicyDocument")(lambda args, ctx: render_policy_document(args))
+
+
+# --- computed outputs per resource type ---------------------------------------------------------
+
+
+@outputs("aws:ec2/vpc:Vpc")
+def _vpc(name: str, inputs: dict, ctx: MockContext) -> dict:
+    return {
+        "id": f"vpc-{short_hash(name, 17)}",
+        "defaultSecurityGroupId": f"sg-{short_hash(name + 'default', 17)}",
+        "mainRouteTableId": f"rtb-{short_hash(name, 17)}",
+    }
+
+
+@outputs("aws:ec2/subnet:Subnet")
+def _subnet(name: str, inputs: dict, ctx: MockContext) -> dict:
+    return {"id": f"subnet-{short_hash(name, 17)}"}
+
+
+@outputs("aws:ec2/securityGroup:SecurityGroup")
+def _sg(name: str, inputs: dict, ctx: MockContext) -> dict:
+    return {"id": f"sg-{short_hash(name, 17)}", "name": inputs.get("name", physical_name(name))}
+
+
+@outputs("aws:route53/zone:Zone")
+def _zone(name: str, inputs: dict, ctx: MockContext) -> dict:
+    zone_id = f"Z{short_hash(name, 20).upper()}"
+    return {
+        "zoneId": zone_id,
+        "arn": f"arn:aws:route53:::hostedzone/{zone_id}",
+        "nameServers": [f"ns-{i}.awsdns-placeholder.net" for i in range(4)],
+    }
+
+
+@outputs("aws:acm/certificate:Certificate")
+def _certificate(name: str, inputs: dict, ctx: MockContext) -> dict:
+    domains = [inputs["domainName"], *inputs.get("subjectAlternativeNames", [])]
+    return {
+        "arn": f"arn:aws:acm:{ctx.region}:{ctx.account_id}:certificate/{short_hash(name, 32)}",
+        "domainValidationOptions": [
+            {
+                "domainName": d,
+                "resourceRecordName": f"_{short_hash(d, 32)}.{d.removeprefix('*.')}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{short_hash(d + 'v', 32)}.acm-validations.aws.",
+            }
+            for d in domains
+        ],
+    }
+
+
+@outputs("aws:lb/loadBalancer:LoadBalancer")
+def _alb(name: str, inputs: dict, ctx: MockContext) -> dict:
+    lb_name = inputs.get("name", physical_name(name)[:32])
+    suffix = f"app/{lb_name}/{short_hash(name, 16)}"
+    return {
+        "arn": f"arn:aws:elasticloadbalancing:{ctx.region}:{ctx.account_id}:loadbalancer/{suffix}",
+        "arnSuffix": suffix,
+        "dnsName": f"{lb_name}-{short_hash(name, 10)}.{ctx.region}.elb.amazonaws.com",
+        "zoneId": "ZHURV8PSTC4K8",
+    }
+
+
+@outputs("aws:lb/targetGroup:TargetGroup")
+def _tg(name: str, inputs: dict, ctx: MockContext) -> dict:
+    tg_name = inputs.get("name", physical_name(name)[:32])
+    suffix = f"targetgroup/{tg_name}/{short_hash(name, 16)}"
+    return {
+        "arn": f"arn:aws:elasticloadbalancing:{ctx.region}:{ctx.account_id}:{suffix}",
+        "arnSuffix": suffix,
+    }
+
+
+@outputs("aws:rds/instance:Instance")
+def _rds(name: str, inputs: dict, ctx: MockContext) -> dict:
+    ident = inputs.get("identifier", physical_name(name))
+    address = f"{ident}.placeholder.{ctx.region}.rds.amazonaws.com"
+    return {
+        "arn": f"arn:aws:rds:{ctx.region}:{ctx.account_id}:db:{ident}",
+        "address": address,
+        "endpoint": f"{address}:3306",
+        "port": inputs.get("port", 3306),
+        "masterUserSecrets": [
+            {
+                "secretArn": f"arn:aws:secretsmanager:{ctx.region}:{ctx.account_id}:secret:"
+                f"rds!db-{short_hash(name, 36)}-AbCdEf",
+                "kmsKeyId": inputs.get("masterUserSecretKmsKeyId", ""),
+                "secretStatus": "active",
+            }
+        ],
+    }
+
+
+@outputs("aws:opensearch/domain:Domain")
+def _search(name: str, inputs: dict, ctx: MockContext) -> dict:
+    domain = inputs.get("domainName", name)
+    return {
+        "arn": f"arn:aws:es:{ctx.region}:{ctx.account_id}:domain/{domain}",
+        "endpoint": f"vpc-{domain}-{short_hash(name, 26)}.{ctx.region}.es.amazonaws.com",
+        "domainId": f"{ctx.account_id}/{domain}",
+    }
+
+
+@outputs("aws:ecr/repository:Repository")
+def _ecr(name: str, inputs: dict, ctx: MockContext) -> dict:
+    repo = inputs.get("name", name)
+    return {
+        "arn": f"arn:aws:ecr:{ctx.region}:{ctx.account_id}:repository/{repo}",
+        "registryId": ctx.account_id,
+        "repositoryUrl": f"{ctx.account_id}.dkr.ecr.{ctx.region}.amazonaws.com/{repo}",
+    }
+
+
+@outputs("aws:kms/key:Key")
+def _kms(name: str, inputs: dict, ctx: MockContext) -> dict:
+    key_id = f"{short_hash(name, 8)}-0000-4000-8000-{short_hash(name + 'k', 12)}"
+    return {"keyId": key_id, "arn": f"arn:aws:kms:{ctx.region}:{ctx.account_id}:key/{key_id}"}
+
+
+@outputs("aws:s3/bucket:Bucket")
+def _bucket(name: str, inputs: dict, ctx: MockContext) -> dict:
+    bucket = inputs.get("bucket", physical_name(name))
+    return {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}", "id": bucket}
+
+
+@outputs("aws:iam/role:Role")
+def _role(name: str, inputs: dict, ctx: MockContext) -> dict:
+    role = inputs.get("name", physical_name(name))
+    path = inputs.get("path", "/")
+    return {"name": role, "arn": f"arn:aws:iam::{ctx.account_id}:role{path}{role}", "id": role}
+
+
+@outputs("aws:iam/policy:Policy")
+def _policy(name: str, inputs: dict, ctx: MockContext) -> dict:
+    policy = inputs.get("name", physical_name(name))
+    return {"arn": f"arn:aws:iam::{ctx.account_id}:policy/{policy}"}
+
+
+@outputs("aws:cloudwatch/logGroup:LogGroup")
+def _log_group(name: str, inputs: dict, ctx: MockContext) -> dict:
+    group = inputs.get("name", physical_name(name))
+    return {"arn": f"arn:aws:logs:{ctx.region}:{ctx.account_id}:log-group:{group}", "name": group}

@@ -1,0 +1,88 @@
+"""A MockMonitor that records every registration with the options that matter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.sync_await import _ensure_event_loop
+
+
+@dataclass
+class RecordedResource:
+    type: str
+    name: str
+    urn: str
+    parent: str | None
+    custom: bool
+    remote: bool
+    inputs: dict[str, Any]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "name": self.name,
+            "urn": self.urn,
+            "parent": self.parent,
+            "custom": self.custom,
+            "remote": self.remote,
+            "inputs": self.inputs,
+            "options": self.options,
+        }
+
+
+def _plain(value: Any) -> Any:
+    """Make deserialized inputs JSON-friendly (resource references become their URN)."""
+    from pulumi import Resource
+
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Resource):
+        return {"resourceRef": "<resource reference>"}
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class RecordingMonitor(MockMonitor):
+    def __init__(self, mocks: Any) -> None:
+        super().__init__(mocks)
+        self.recorded: list[RecordedResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        _ensure_event_loop()
+        inputs = rpc.deserialize_properties(request.object)
+        options: dict[str, Any] = {
+            "protect": request.protect if request.HasField("protect") else False,
+            "retainOnDelete": (
+                request.retainOnDelete if request.HasField("retainOnDelete") else False
+            ),
+            "dependsOn": sorted(request.dependencies),
+            "provider": request.provider or None,
+            "ignoreChanges": list(request.ignoreChanges),
+            "deleteBeforeReplace": request.deleteBeforeReplace,
+            "additionalSecretOutputs": list(request.additionalSecretOutputs),
+        }
+        if request.providers:
+            options["providers"] = dict(request.providers)
+        self.recorded.append(
+            RecordedResource(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                parent=request.parent or None,
+                custom=bool(request.custom),
+                remote=bool(request.remote),
+                inputs=_plain(inputs),
+                options=options,
+            )
+        )
+        return response
