@@ -79,3 +79,29 @@ def read_outputs(contract: type[T], ref: pulumi.StackReference) -> T:
     """Every field of ``contract`` read from ``ref``; a missing output fails the deployment."""
     values = {f.name: ref.require_output(to_camel(f.name)) for f in dataclasses.fields(contract)}
     return contract(**values)
+
+
+@dataclasses.dataclass(frozen=True)
+class ClusterOutputs:
+    cluster_name: Any
+    kubernetes_version: Any
+    cluster_endpoint: Any
+    cluster_certificate_authority: Any
+    cluster_security_group_id: Any
+    node_security_group_id: Any
+    oidc_provider_arn: Any
+    oidc_issuer: Any
+    node_role_arn: Any
+    node_group_names: Any
+    # A kubeconfig that authenticates with `aws eks get-token` (a secret output).
+    kubeconfig: Any
+    load_balancer_controller_role_arn: Any
+    external_dns_role_arn: Any
+    ebs_csi_driver_role_arn: Any
+    vpc_cni_role_arn: Any
+    # Flux source-controller: pulls the fleet OCI artifact and Helm charts from ECR (R3).
+    flux_source_role_arn: Any
+    # CI's notifier identity (R5): may only get/list/patch Flux objects.
+    notifier_role_arn: Any
+    # service name -> IAM role ARN of that microservice's service account (R19).
+    service_role_arns: Any
