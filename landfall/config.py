@@ -211,6 +211,13 @@ class GitopsConfig(Strict):
         return self
 
 
+class PolicyExemption(Strict):
+    """A documented exception to one security-baseline policy (see landfall/security)."""
+
+    policy: str = Field(min_length=1)
+    reason: str = Field(min_length=10)
+
+
 class LocalConfig(Strict):
     kube_context: str = Field(min_length=1)
 
@@ -232,6 +239,7 @@ class EnvironmentConfig(Strict):
     services: list[ServiceConfig] = Field(default_factory=list)
     gitops: GitopsConfig | None = None
     local: LocalConfig | None = None
+    policy_exemptions: list[PolicyExemption] = Field(default_factory=list)
 
     @property
     def is_cloud(self) -> bool:
