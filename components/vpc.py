@@ -40,6 +40,7 @@ class Vpc(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     subnet_ids: dict[Tier, list[pulumi.Output[str]]]
     endpoint_security_group_id: pulumi.Output[str] | None
+    data_access_security_group_id: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: VpcArgs, opts: pulumi.ResourceOptions | None = None
@@ -60,6 +61,16 @@ class Vpc(pulumi.ComponentResource):
         aws.ec2.DefaultSecurityGroup(
             f"{name}-default", vpc_id=vpc.id, ingress=[], egress=[], opts=child
         )
+        # A marker group with no rules of its own: the cluster stack attaches it to every node, and
+        # the database and search groups admit traffic only from it.
+        data_access = aws.ec2.SecurityGroup(
+            f"{name}-data-access",
+            vpc_id=vpc.id,
+            description="Clients of RDS and OpenSearch (attached to EKS nodes)",
+            tags={"Name": f"{args.name_prefix}-data-access"},
+            opts=child,
+        )
+        self.data_access_security_group_id = data_access.id
         igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, opts=child)
 
         self.subnet_ids = {"public": [], "private": [], "data": []}

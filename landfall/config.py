@@ -141,6 +141,7 @@ class SearchConfig(Strict):
     dedicated_master_type: SearchInstanceType | None = None
     dedicated_master_count: int = Field(3, ge=3, le=5)
     zone_awareness: bool
+    log_retention_days: int = Field(90, ge=1, le=3653)
 
 
 class RegistryConfig(Strict):
@@ -404,6 +405,14 @@ def _semantic_problems(cfg: EnvironmentConfig) -> list[Problem]:
             )
 
     search = cfg.search
+    if search is not None and re.match(r"^(t2\.|t3\.(micro|small)\.)", search.instance_type):
+        problems.append(
+            Problem(
+                f"{k}search.instanceType",
+                f"{search.instance_type} does not support encryption at rest, which is always on",
+                "use t3.medium.search or larger",
+            )
+        )
     if search is not None and search.zone_awareness:
         count = search.instance_count
         if count < 2 or (count % 2 and count % 3):

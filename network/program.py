@@ -1,25 +1,162 @@
-"""Layer 1, the network stack: VPC, DNS and certificate, ALB, RDS, OpenSearch, ECR, KMS keys."""
+"""Layer 1, the network stack: VPC, KMS keys, DNS and certificate, ALB, RDS, OpenSearch, ECR.
+
+Privileged, slow-changing, stateful resources live here so the cluster stack can be replaced
+without touching them; everything the next stacks need is exported as NetworkOutputs (R24).
+"""
 
 from __future__ import annotations
 
+from components.alb import Alb, AlbArgs
+from components.database import Database, DatabaseArgs
+from components.dns import Dns, DnsArgs
+from components.kms import KmsKeys, KmsKeysArgs
+from components.registry import Registry, RegistryArgs
+from components.search import Search, SearchArgs
 from components.vpc import Vpc, VpcArgs
 from landfall.aws import aws_provider, component_opts
 from landfall.config import EnvironmentConfig
+from landfall.contracts import NetworkOutputs, export_outputs
 
 
 def run(cfg: EnvironmentConfig) -> None:
-    provider = aws_provider(cfg, "network")
-    opts = component_opts(provider)
-    net = cfg.require("network", cfg.network)
-    Vpc(
+    # Sections are validated as present for cloud environments before any layer runs.
+    net, dns, db, search, registry, gitops = (
+        cfg.require(name, getattr(cfg, name))
+        for name in ("network", "dns", "database", "search", "registry", "gitops")
+    )
+    region, account = str(cfg.region), str(cfg.account_id)
+    prod = cfg.is_production
+    opts = component_opts(aws_provider(cfg, "network"))
+    plan = cfg.subnet_plan()
+
+    keys = KmsKeys("kms", KmsKeysArgs(cfg.name_prefix, region, account, prod), opts)
+    vpc = Vpc(
         "vpc",
         VpcArgs(
             name_prefix=cfg.name_prefix,
             cluster_name=cfg.name_prefix,
-            plan=cfg.subnet_plan(),
+            plan=plan,
             nat_per_az=net.nat_gateways == "per-az",
             interface_endpoints=net.interface_endpoints,
             flow_log_retention_days=net.flow_log_retention_days,
+            flow_log_kms_key_arn=keys.arns["data"],
         ),
         opts,
+    )
+    zone = Dns("dns", DnsArgs(domain=dns.domain, production=prod), opts)
+    services = [s.name for s in cfg.services]
+    alb = Alb(
+        "alb",
+        AlbArgs(
+            name_prefix=cfg.name_prefix,
+            vpc_id=vpc.vpc_id,
+            vpc_cidr=str(plan.vpc_cidr),
+            public_subnet_ids=vpc.subnet_ids["public"],
+            certificate_arn=zone.certificate_arn,
+            zone_id=zone.zone_id,
+            domain=dns.domain,
+            services=services,
+            ssl_policy=cfg.load_balancer.ssl_policy,
+            idle_timeout_seconds=cfg.load_balancer.idle_timeout_seconds,
+            access_log_retention_days=cfg.load_balancer.access_log_retention_days,
+            production=prod,
+        ),
+        opts,
+    )
+    database = Database(
+        "database",
+        DatabaseArgs(
+            name_prefix=cfg.name_prefix,
+            vpc_id=vpc.vpc_id,
+            data_subnet_ids=vpc.subnet_ids["data"],
+            client_security_group_id=vpc.data_access_security_group_id,
+            storage_kms_key_arn=keys.arns["data"],
+            secret_kms_key_arn=keys.arns["secrets"],
+            engine_version=db.engine_version,
+            instance_class=db.instance_class,
+            allocated_storage_gb=db.allocated_storage_gb,
+            max_allocated_storage_gb=db.max_allocated_storage_gb,
+            multi_az=db.multi_az,
+            backup_retention_days=db.backup_retention_days,
+            database_name=db.database_name,
+            production=prod,
+        ),
+        opts,
+    )
+    domain = Search(
+        "search",
+        SearchArgs(
+            name_prefix=cfg.name_prefix,
+            region=region,
+            account_id=account,
+            vpc_id=vpc.vpc_id,
+            data_subnet_ids=vpc.subnet_ids["data"],
+            client_security_group_id=vpc.data_access_security_group_id,
+            kms_key_arn=keys.arns["data"],
+            engine_version=search.engine_version,
+            instance_type=search.instance_type,
+            instance_count=search.instance_count,
+            volume_size_gb=search.volume_size_gb,
+            dedicated_master_type=search.dedicated_master_type,
+            dedicated_master_count=search.dedicated_master_count,
+            zone_awareness=search.zone_awareness,
+            log_retention_days=search.log_retention_days,
+            production=prod,
+        ),
+        opts,
+    )
+    fleet_artifact = [gitops.oci_repository] if gitops.source == "oci" else []
+    ecr = Registry(
+        "registry",
+        RegistryArgs(
+            image_repositories=registry.image_repositories,
+            chart_repositories=[*registry.chart_repositories, *fleet_artifact],
+            keep_last_images=registry.keep_last_images,
+            untagged_expiry_days=registry.untagged_expiry_days,
+            kms_key_arn=keys.arns["registry"],
+            production=prod,
+        ),
+        opts,
+    )
+
+    export_outputs(
+        NetworkOutputs(
+            region=region,
+            account_id=account,
+            vpc_id=vpc.vpc_id,
+            vpc_cidr=str(plan.vpc_cidr),
+            availability_zones=cfg.availability_zones(),
+            public_subnet_ids=vpc.subnet_ids["public"],
+            private_subnet_ids=vpc.subnet_ids["private"],
+            data_subnet_ids=vpc.subnet_ids["data"],
+            public_subnet_cidrs=plan.cidrs("public"),
+            private_subnet_cidrs=plan.cidrs("private"),
+            data_subnet_cidrs=plan.cidrs("data"),
+            data_access_security_group_id=vpc.data_access_security_group_id,
+            alb_arn=alb.arn,
+            alb_dns_name=alb.dns_name,
+            alb_zone_id=alb.zone_id,
+            alb_security_group_id=alb.security_group_id,
+            https_listener_arn=alb.https_listener_arn,
+            target_group_arns=alb.target_group_arns,
+            hosted_zone_id=zone.zone_id,
+            hosted_zone_name=zone.zone_name,
+            hosted_zone_arn=zone.zone_arn,
+            certificate_arn=zone.certificate_arn,
+            database_address=database.address,
+            database_port=database.port,
+            database_name=db.database_name,
+            database_secret_arn=database.secret_arn,
+            database_security_group_id=database.security_group_id,
+            search_endpoint=domain.endpoint,
+            search_domain_arn=domain.domain_arn,
+            search_security_group_id=domain.security_group_id,
+            ecr_registry=ecr.registry,
+            image_repository_urls=ecr.image_urls,
+            chart_repository_urls=ecr.chart_urls,
+            cluster_kms_key_arn=keys.arns["cluster"],
+            secrets_kms_key_arn=keys.arns["secrets"],
+            data_kms_key_arn=keys.arns["data"],
+            registry_kms_key_arn=keys.arns["registry"],
+        )
     )

@@ -245,16 +245,18 @@ def _zone(name: str, inputs: dict, ctx: MockContext) -> dict:
 @outputs("aws:acm/certificate:Certificate")
 def _certificate(name: str, inputs: dict, ctx: MockContext) -> dict:
     domains = [inputs["domainName"], *inputs.get("subjectAlternativeNames", [])]
+    # Like ACM, a name and its wildcard get the same validation record.
     return {
         "arn": f"arn:aws:acm:{ctx.region}:{ctx.account_id}:certificate/{short_hash(name, 32)}",
         "domainValidationOptions": [
             {
                 "domainName": d,
-                "resourceRecordName": f"_{short_hash(d, 32)}.{d.removeprefix('*.')}.",
+                "resourceRecordName": f"_{short_hash(base, 32)}.{base}.",
                 "resourceRecordType": "CNAME",
-                "resourceRecordValue": f"_{short_hash(d + 'v', 32)}.acm-validations.aws.",
+                "resourceRecordValue": f"_{short_hash(base + 'v', 32)}.acm-validations.aws.",
             }
             for d in domains
+            for base in [d.removeprefix("*.")]
         ],
     }
 
@@ -350,3 +352,24 @@ def _policy(name: str, inputs: dict, ctx: MockContext) -> dict:
 def _log_group(name: str, inputs: dict, ctx: MockContext) -> dict:
     group = inputs.get("name", physical_name(name))
     return {"arn": f"arn:aws:logs:{ctx.region}:{ctx.account_id}:log-group:{group}", "name": group}
+
+
+@outputs("aws:route53/record:Record")
+def _record(name: str, inputs: dict, ctx: MockContext) -> dict:
+    return {"fqdn": str(inputs.get("name", name)).rstrip(".")}
+
+
+@invoke("aws:ecr/getLifecyclePolicyDocument:getLifecyclePolicyDocument")
+def _ecr_lifecycle(args: dict, ctx: MockContext) -> dict:
+    rules = []
+    for rule in args.get("rules") or []:
+        selection = {k: v for k, v in (rule.get("selection") or {}).items() if v is not None}
+        rules.append(
+            {
+                "rulePriority": rule["priority"],
+                "description": rule.get("description", ""),
+                "selection": selection,
+                "action": {"type": (rule.get("action") or {}).get("type", "expire")},
+            }
+        )
+    return {"json": json.dumps({"rules": rules}), "id": "lifecycle"}
