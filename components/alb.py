@@ -44,7 +44,9 @@ class Alb(pulumi.ComponentResource):
     https_listener_arn: pulumi.Output[str]
     target_group_arns: dict[str, pulumi.Output[str]]
 
-    def __init__(self, name: str, args: AlbArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: AlbArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("landfall:network:Alb", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 

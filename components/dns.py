@@ -42,7 +42,9 @@ class Dns(pulumi.ComponentResource):
     name_servers: pulumi.Output[list[str]]
     certificate_arn: pulumi.Output[str]
 
-    def __init__(self, name: str, args: DnsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: DnsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("landfall:network:Dns", name, None, opts)
         zone = aws.route53.Zone(
             f"{name}-zone",
@@ -83,6 +85,4 @@ class Dns(pulumi.ComponentResource):
         self.zone_name = zone.name
         self.name_servers = zone.name_servers
         self.certificate_arn = validated.certificate_arn
-        self.register_outputs(
-            {"zoneId": self.zone_id, "certificateArn": self.certificate_arn}
-        )
+        self.register_outputs({"zoneId": self.zone_id, "certificateArn": self.certificate_arn})

@@ -1,4 +1,4 @@
-"""The VPC: public, private (nodes) and isolated data subnets in each AZ, NAT, endpoints, flow logs."""
+"""The VPC: public, private (nodes) and isolated data subnets per AZ, NAT, endpoints, flow logs."""
 
 from __future__ import annotations
 
@@ -123,9 +123,7 @@ class Vpc(pulumi.ComponentResource):
             private_rt = aws.ec2.RouteTable(
                 f"{name}-private-{az}",
                 vpc_id=vpc.id,
-                routes=[
-                    aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)
-                ],
+                routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)],
                 tags={"Name": f"{args.name_prefix}-private-{az}"},
                 opts=child,
             )

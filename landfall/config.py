@@ -482,8 +482,9 @@ def _semantic_problems(cfg: EnvironmentConfig) -> list[Problem]:
                 )
             )
         svc = ipaddress.IPv4Network(cluster.service_cidr)
-        private = [ipaddress.IPv4Network(c) for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
-        if not (any(svc.subnet_of(p) for p in private) and 12 <= svc.prefixlen <= 24):
+        private_ranges = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+        in_private = any(svc.subnet_of(ipaddress.IPv4Network(r)) for r in private_ranges)
+        if not (in_private and 12 <= svc.prefixlen <= 24):
             problems.append(
                 Problem(
                     f"{k}cluster.serviceCidr",
@@ -501,15 +502,16 @@ def _semantic_problems(cfg: EnvironmentConfig) -> list[Problem]:
     for dup in sorted({n for n in names if names.count(n) > 1}):
         problems.append(Problem(f"{k}services", f"lists {dup!r} twice", "keep one entry"))
 
-    if cfg.gitops is not None and cfg.gitops.source == "git" and cfg.is_cloud:
-        if not cfg.gitops.deploy_key_secret_id:
-            problems.append(
-                Problem(
-                    f"{k}gitops.deployKeySecretId",
-                    "is missing; the Git source reads its SSH deploy key from Secrets Manager",
-                    "set it to the secret's name, e.g. landfall/test/flux-deploy-key",
-                )
+    gitops = cfg.gitops
+    needs_key = gitops is not None and gitops.source == "git" and cfg.is_cloud
+    if needs_key and gitops is not None and not gitops.deploy_key_secret_id:
+        problems.append(
+            Problem(
+                f"{k}gitops.deployKeySecretId",
+                "is missing; the Git source reads its SSH deploy key from Secrets Manager",
+                "set it to the secret's name, e.g. landfall/test/flux-deploy-key",
             )
+        )
     if cfg.gitops is not None and cfg.gitops.source == "oci" and not cfg.is_cloud:
         problems.append(
             Problem(

@@ -13,5 +13,8 @@ def stateful(parent: pulumi.Resource, production: bool, **extra: object) -> pulu
     state; in test both are off so ephemeral environments can be torn down.
     """
     return pulumi.ResourceOptions(
-        parent=parent, protect=production, retain_on_delete=production, **extra  # type: ignore[arg-type]
+        parent=parent,
+        protect=production,
+        retain_on_delete=production,
+        **extra,  # type: ignore[arg-type]
     )

@@ -43,7 +43,10 @@ HIGHLIGHTS: dict[str, tuple[str, ...]] = {
         "domainEndpointOptions.enforceHttps",
         "advancedSecurityOptions.enabled",
     ),
-    "aws:ecr/repository:Repository": ("imageTagMutability", "imageScanningConfiguration.scanOnPush"),
+    "aws:ecr/repository:Repository": (
+        "imageTagMutability",
+        "imageScanningConfiguration.scanOnPush",
+    ),
     "aws:kms/key:Key": ("enableKeyRotation", "deletionWindowInDays"),
     "aws:eks/nodeGroup:NodeGroup": (
         "capacityType",

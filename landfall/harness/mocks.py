@@ -207,7 +207,9 @@ def render_policy_document(args: dict) -> dict:
     return {"json": text, "minifiedJson": json.dumps(document, separators=(",", ":")), "id": "doc"}
 
 
-invoke("aws:iam/getPolicyDocument:getPolicyDocument")(lambda args, ctx: render_policy_document(args))
+invoke("aws:iam/getPolicyDocument:getPolicyDocument")(
+    lambda args, ctx: render_policy_document(args)
+)
 
 
 # --- computed outputs per resource type ---------------------------------------------------------
