@@ -291,6 +291,30 @@ class EnvironmentConfig(Strict):
 
 # --- cross-field checks, each yielding a Problem -----------------------------------------------
 
+# Sections a cloud environment must have, with the fix for each.
+CLOUD_SECTIONS: dict[str, str] = {
+    "region": "set landfall:region, e.g. eu-west-2",
+    "accountId": "set landfall:accountId to the 12-digit AWS account ID",
+    "network": "add the network section (vpcCidr, natGateways)",
+    "dns": "add dns.domain",
+    "database": "add the database section",
+    "search": "add the search section",
+    "registry": "add registry.imageRepositories and chartRepositories",
+    "cluster": "add the cluster section",
+    "gitops": "add the gitops section",
+}
+
+
+def _missing_sections(ours: Mapping[str, Any]) -> list[Problem]:
+    """Checked on the raw keys, so a missing section is reported with the other errors."""
+    if ours.get("environment") not in CLOUD_ENVIRONMENTS:
+        return []
+    return [
+        Problem(f"{NAMESPACE}:{key}", "is missing (required for cloud environments)", fix)
+        for key, fix in CLOUD_SECTIONS.items()
+        if key not in ours
+    ]
+
 
 def _semantic_problems(cfg: EnvironmentConfig) -> list[Problem]:
     k = f"{NAMESPACE}:"
@@ -313,19 +337,6 @@ def _semantic_problems(cfg: EnvironmentConfig) -> list[Problem]:
             problems.append(Problem(f"{k}gitops", "is missing", "add the gitops section"))
         return problems
 
-    for key, value, fix in (
-        ("region", cfg.region, "set landfall:region, e.g. eu-west-2"),
-        ("accountId", cfg.account_id, "set landfall:accountId to the 12-digit AWS account ID"),
-        ("network", cfg.network, "add the network section (vpcCidr, natGateways)"),
-        ("dns", cfg.dns, "add dns.domain"),
-        ("database", cfg.database, "add the database section"),
-        ("search", cfg.search, "add the search section"),
-        ("registry", cfg.registry, "add registry.imageRepositories and chartRepositories"),
-        ("cluster", cfg.cluster, "add the cluster section"),
-        ("gitops", cfg.gitops, "add the gitops section"),
-    ):
-        if value is None:
-            problems.append(Problem(f"{k}{key}", "is missing (required for cloud envs)", fix))
     if cfg.local is not None:
         problems.append(
             Problem(f"{k}local", "is only for the local environment", "remove it from this file")
@@ -659,11 +670,14 @@ def load_environment(
                 )
             ],
         )
+    problems += _missing_sections(ours)
     try:
         cfg = EnvironmentConfig.model_validate(ours)
     except ValidationError as exc:
         problems += _pydantic_problems(exc)
         raise ConfigError(source, problems) from None
+    if problems:
+        raise ConfigError(source, problems)
     problems += _semantic_problems(cfg)
     if expected_env is not None and cfg.environment != expected_env:
         problems.append(

@@ -1,0 +1,29 @@
+"""Shared fixtures: offline plans are computed once per session and environment.
+
+The harness runs inside the fixture (at test time), never at import: import-time construction
+of Pulumi resources under mocks is flaky.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from landfall.harness import EnvironmentPlan, plan_environment
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def env_plan() -> Callable[[str], EnvironmentPlan]:
+    """``env_plan("test")``: the offline plan of a committed environment, cached per session."""
+    cache: dict[str, EnvironmentPlan] = {}
+
+    def get(env: str) -> EnvironmentPlan:
+        if env not in cache:
+            cache[env] = plan_environment(env)
+        return cache[env]
+
+    return get
