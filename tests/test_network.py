@@ -1,0 +1,305 @@
+"""The network stack, per environment, asserted on the inputs recorded by the offline harness."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from landfall.config import load_environment_file
+from landfall.contracts import NetworkOutputs, output_names
+
+ENVS = ["test", "prod"]
+
+
+@pytest.fixture(params=ENVS)
+def env(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def net(env, env_plan):
+    return env_plan(env).stacks["network"]
+
+
+def policy(text: str) -> dict[str, Any]:
+    return json.loads(text)
+
+
+def test_outputs_are_exactly_the_contract(net):
+    assert sorted(net.outputs) == sorted(output_names(NetworkOutputs))
+    assert all(value not in (None, "", [], {}) for value in net.outputs.values())
+
+
+def test_every_aws_resource_uses_the_tagged_account_pinned_provider(env, net):
+    provider = net.one("pulumi:providers:aws", "aws")
+    cfg = load_environment_file(env)
+    assert provider.inputs["region"] == cfg.region
+    assert json.loads(provider.inputs["allowedAccountIds"]) == [cfg.account_id]
+    tags = json.loads(provider.inputs["defaultTags"])["tags"]
+    assert tags["Environment"] == env and tags["Project"] == "landfall"
+    assert tags["Layer"] == "network" and tags["ManagedBy"] == "pulumi"
+    aws_resources = [r for r in net.resources if r.type.startswith("aws:")]
+    assert aws_resources
+    for r in aws_resources:
+        assert r.options["provider"].startswith(provider.urn), r.name
+
+
+def test_three_tier_subnets_in_three_azs(env, net):
+    subnets = net.of_type("aws:ec2/subnet:Subnet")
+    assert len(subnets) == 9
+    by_tier: dict[str, list] = {}
+    for s in subnets:
+        by_tier.setdefault(s.inputs["tags"]["Tier"], []).append(s)
+        assert s.inputs["mapPublicIpOnLaunch"] is False
+        assert s.inputs["tags"][f"kubernetes.io/cluster/landfall-{env}"] == "shared"
+    assert {t: len(v) for t, v in by_tier.items()} == {"public": 3, "private": 3, "data": 3}
+    for tier_subnets in by_tier.values():
+        assert len({s.inputs["availabilityZone"] for s in tier_subnets}) == 3
+    assert all(s.inputs["tags"]["kubernetes.io/role/elb"] == "1" for s in by_tier["public"])
+    assert all(
+        s.inputs["tags"]["kubernetes.io/role/internal-elb"] == "1" for s in by_tier["private"]
+    )
+    assert all("kubernetes.io/role/elb" not in s.inputs["tags"] for s in by_tier["private"])
+
+
+def test_nat_per_az_in_prod_single_in_test(env, net):
+    expected = {"test": 1, "prod": 3}[env]
+    assert len(net.of_type("aws:ec2/natGateway:NatGateway")) == expected
+    private_tables = [
+        r for r in net.of_type("aws:ec2/routeTable:RouteTable") if "-private-" in r.name
+    ]
+    assert len(private_tables) == 3
+    nat_ids = {t.inputs["routes"][0]["natGatewayId"] for t in private_tables}
+    assert len(nat_ids) == expected
+
+
+def test_data_subnets_have_no_internet_route(net):
+    data_rt = net.one("aws:ec2/routeTable:RouteTable", "vpc-data")
+    assert not data_rt.inputs.get("routes")
+
+
+def test_flow_logs_default_sg_and_endpoints(env, net):
+    flow = net.one("aws:ec2/flowLog:FlowLog")
+    assert flow.inputs["trafficType"] == "ALL"
+    assert flow.inputs["vpcId"].startswith("vpc-")
+    group = net.one("aws:cloudwatch/logGroup:LogGroup", "vpc-flow-logs")
+    assert group.inputs["kmsKeyId"].startswith("arn:aws:kms:")
+    assert group.inputs["retentionInDays"] == {"test": 30, "prod": 365}[env]
+    default_sg = net.one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+    assert default_sg.inputs.get("ingress", []) == [] and default_sg.inputs.get("egress", []) == []
+    endpoints = {r.inputs["serviceName"]: r for r in net.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")}
+    assert endpoints["com.amazonaws.eu-west-2.s3"].inputs["vpcEndpointType"] == "Gateway"
+    cfg = load_environment_file(env)
+    for service in cfg.network.interface_endpoints:
+        endpoint = endpoints[f"com.amazonaws.eu-west-2.{service}"]
+        assert endpoint.inputs["vpcEndpointType"] == "Interface"
+        assert endpoint.inputs["privateDnsEnabled"] is True
+        assert len(endpoint.inputs["subnetIds"]) == 3
+
+
+def test_hosted_zone_and_dns_validated_certificate(env, net):
+    cfg = load_environment_file(env)
+    zone = net.one("aws:route53/zone:Zone")
+    assert zone.inputs["name"] == cfg.dns.domain
+    assert zone.inputs["forceDestroy"] is False
+    cert = net.one("aws:acm/certificate:Certificate")
+    assert cert.inputs["domainName"] == cfg.dns.domain
+    assert cert.inputs["subjectAlternativeNames"] == [f"*.{cfg.dns.domain}"]
+    assert cert.inputs["validationMethod"] == "DNS"
+    validation = net.one("aws:acm/certificateValidation:CertificateValidation")
+    assert len(validation.inputs["validationRecordFqdns"]) == 1
+    assert net.outputs["certificateArn"] == net.outputs["certificateArn"].strip()
+
+
+def test_alb_https_only_hardened_with_logs(env, net):
+    prod = env == "prod"
+    alb = net.one("aws:lb/loadBalancer:LoadBalancer")
+    assert alb.inputs["internal"] is False
+    assert alb.inputs["dropInvalidHeaderFields"] is True
+    assert alb.inputs["enableDeletionProtection"] is prod
+    assert alb.inputs["accessLogs"]["enabled"] is True
+    assert len(alb.inputs["subnets"]) == 3
+    listeners = {r.inputs["port"]: r for r in net.of_type("aws:lb/listener:Listener")}
+    redirect = listeners[80].inputs["defaultActions"][0]
+    assert redirect["type"] == "redirect"
+    assert redirect["redirect"]["protocol"] == "HTTPS"
+    assert redirect["redirect"]["statusCode"] == "HTTP_301"
+    https = listeners[443].inputs
+    assert https["protocol"] == "HTTPS"
+    assert https["sslPolicy"].startswith("ELBSecurityPolicy-TLS13-1-2")
+    assert https["certificateArn"] == net.outputs["certificateArn"]
+
+
+def test_alb_security_group_opens_only_80_and_443(net):
+    alb_sg = net.one("aws:ec2/securityGroup:SecurityGroup", "alb-sg")
+    assert not alb_sg.inputs.get("ingress")
+    public_rules = [
+        r
+        for r in net.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if r.inputs.get("cidrIpv4") == "0.0.0.0/0"
+    ]
+    assert sorted(r.inputs["fromPort"] for r in public_rules) == [80, 443]
+    assert all(r.inputs["fromPort"] == r.inputs["toPort"] for r in public_rules)
+    assert all(r.parent and r.parent.endswith("::alb") for r in public_rules)
+    rules = net.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert all(r.inputs.get("description") for r in rules)
+
+
+def test_access_log_bucket_private_encrypted_and_policy_scoped(env, net):
+    block = net.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    assert all(
+        block.inputs[k] is True
+        for k in (
+            "blockPublicAcls",
+            "blockPublicPolicy",
+            "ignorePublicAcls",
+            "restrictPublicBuckets",
+        )
+    )
+    sse = net.one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    )
+    default = sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
+    assert default["sseAlgorithm"] == "AES256"  # the only encryption ALB log delivery supports
+    doc = policy(net.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    write, deny = doc["Statement"]
+    assert write["Principal"] == {"AWS": "arn:aws:iam::652711504416:root"}
+    assert write["Action"] == "s3:PutObject" and write["Resource"].endswith("/alb/*")
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_ip_target_group_and_host_rule_per_service(env, net):
+    cfg = load_environment_file(env)
+    groups = net.of_type("aws:lb/targetGroup:TargetGroup")
+    assert len(groups) == len(cfg.services)
+    for tg in groups:
+        assert tg.inputs["targetType"] == "ip"
+        assert tg.inputs["healthCheck"]["path"] == "/healthz"
+    assert sorted(net.outputs["targetGroupArns"]) == sorted(s.name for s in cfg.services)
+    rule = net.one("aws:lb/listenerRule:ListenerRule", "alb-payments")
+    host = rule.inputs["conditions"][0]["hostHeader"]["values"]
+    assert host == [f"payments.{cfg.dns.domain}"]
+
+
+def test_database_private_encrypted_managed_secret(env, net):
+    prod = env == "prod"
+    db = net.one("aws:rds/instance:Instance")
+    i = db.inputs
+    assert i["engine"] == "mariadb"
+    assert i["publiclyAccessible"] is False
+    assert i["storageEncrypted"] is True and i["kmsKeyId"] == net.outputs["dataKmsKeyArn"]
+    assert i["manageMasterUserPassword"] is True
+    assert i["masterUserSecretKmsKeyId"] == net.outputs["secretsKmsKeyArn"]
+    assert "password" not in i and "passwordWo" not in i
+    assert i["iamDatabaseAuthenticationEnabled"] is True
+    assert set(i["enabledCloudwatchLogsExports"]) == {"audit", "error", "general", "slowquery"}
+    assert i["backupRetentionPeriod"] == {"test": 3, "prod": 30}[env]
+    assert i["multiAz"] is prod
+    assert i["deletionProtection"] is prod
+    assert i["skipFinalSnapshot"] is (not prod)
+    assert ("finalSnapshotIdentifier" in i) is prod
+    assert db.options["protect"] is prod and db.options["retainOnDelete"] is prod
+    subnet_group = net.one("aws:rds/subnetGroup:SubnetGroup")
+    assert subnet_group.inputs["subnetIds"] == net.outputs["dataSubnetIds"]
+    params = {
+        p["name"]: p["value"]
+        for p in net.one("aws:rds/parameterGroup:ParameterGroup").inputs["parameters"]
+    }
+    assert params["require_secure_transport"] == "ON"
+
+
+def test_data_stores_admit_only_the_data_access_group(net):
+    data_access = net.outputs["dataAccessSecurityGroupId"]
+    for name, port in (("database-from-data-access", 3306), ("search-from-data-access", 443)):
+        rule = net.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", name)
+        assert rule.inputs["referencedSecurityGroupId"] == data_access
+        assert rule.inputs["fromPort"] == rule.inputs["toPort"] == port
+        assert "cidrIpv4" not in rule.inputs
+    for group in ("database", "search"):
+        targets = [
+            r
+            for r in net.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+            if r.name.startswith(f"{group}-")
+        ]
+        assert len(targets) == 1
+
+
+def test_opensearch_in_vpc_encrypted_fgac_logged(env, net):
+    prod = env == "prod"
+    domain = net.one("aws:opensearch/domain:Domain")
+    i = domain.inputs
+    assert set(i["vpcOptions"]["subnetIds"]) <= set(net.outputs["dataSubnetIds"])
+    assert i["encryptAtRest"] == {"enabled": True, "kmsKeyId": net.outputs["dataKmsKeyArn"]}
+    assert i["nodeToNodeEncryption"]["enabled"] is True
+    assert i["domainEndpointOptions"]["enforceHttps"] is True
+    assert "TLS-1-2" in i["domainEndpointOptions"]["tlsSecurityPolicy"]
+    fgac = i["advancedSecurityOptions"]
+    assert fgac["enabled"] is True and fgac["internalUserDatabaseEnabled"] is False
+    assert {o["logType"] for o in i["logPublishingOptions"]} == {
+        "INDEX_SLOW_LOGS",
+        "SEARCH_SLOW_LOGS",
+        "ES_APPLICATION_LOGS",
+        "AUDIT_LOGS",
+    }
+    cluster = i["clusterConfig"]
+    assert cluster["zoneAwarenessEnabled"] is prod
+    assert cluster["dedicatedMasterEnabled"] is prod
+    assert cluster["instanceCount"] == {"test": 1, "prod": 3}[env]
+    assert len(i["vpcOptions"]["subnetIds"]) == {"test": 1, "prod": 3}[env]
+    assert domain.options["protect"] is prod
+
+
+def test_ecr_repositories_immutable_scanned_encrypted(env, net):
+    repos = net.of_type("aws:ecr/repository:Repository")
+    assert {r.inputs["name"] for r in repos} == {"payments", "charts/payments"}
+    for r in repos:
+        assert r.inputs["imageTagMutability"] == "IMMUTABLE"
+        assert r.inputs["imageScanningConfiguration"]["scanOnPush"] is True
+        assert r.inputs["encryptionConfigurations"][0]["encryptionType"] == "KMS"
+        assert r.options["retainOnDelete"] is (env == "prod")
+    for lifecycle in net.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy"):
+        rules = json.loads(lifecycle.inputs["policy"])["rules"]
+        assert [r["selection"]["tagStatus"] for r in rules] == ["untagged", "any"]
+
+
+def test_kms_keys_rotate_and_are_protected_in_prod(env, net):
+    keys = net.of_type("aws:kms/key:Key")
+    assert len(keys) == 4
+    for key in keys:
+        assert key.inputs["enableKeyRotation"] is True
+        assert key.inputs["deletionWindowInDays"] == {"test": 7, "prod": 30}[env]
+        assert key.options["protect"] is (env == "prod")
+    cluster_key = policy(net.one("aws:kms/key:Key", "kms-cluster").inputs["policy"])
+    sids = {s["Sid"] for s in cluster_key["Statement"]}
+    assert "AutoScalingUsesKeyForVolumes" in sids
+
+
+def test_stateful_resources_protected_only_in_prod(env, net):
+    stateful_types = {
+        "aws:rds/instance:Instance",
+        "aws:opensearch/domain:Domain",
+        "aws:kms/key:Key",
+        "aws:route53/zone:Zone",
+    }
+    for r in net.resources:
+        if r.type in stateful_types:
+            assert r.options["protect"] is (env == "prod"), r.name
+            assert r.options["retainOnDelete"] is (env == "prod"), r.name
+    unprotected = [r for r in net.resources if r.type not in stateful_types]
+    assert any(not r.options["protect"] for r in unprotected)
+
+
+def test_oci_fleet_source_adds_its_ecr_repository():
+    from landfall.config import config_file, read_config_file
+    from landfall.harness import plan_environment
+
+    raw = read_config_file(config_file("test"))
+    raw["landfall:gitops"] = {"source": "oci", "ociRepository": "fleet/landfall"}
+    plan = plan_environment("test", raw_config=raw, layers=("network",))
+    names = {
+        r.inputs["name"] for r in plan.stacks["network"].of_type("aws:ecr/repository:Repository")
+    }
+    assert "fleet/landfall" in names
