@@ -48,12 +48,16 @@ _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?$")
-_ECR_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
+_ECR_NAME = re.compile(
+    r"^(?=.{2,256}$)[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$"
+)
 
 
 def _matching(pattern: re.Pattern[str], what: str, example: str) -> AfterValidator:
     def check(value: str) -> str:
-        if not pattern.match(value):
+        # ASCII only and the whole value: re's \d also matches other scripts' digits, and $
+        # matches before a trailing newline.
+        if not value or not value.isascii() or not pattern.fullmatch(value):
             raise ValueError(f"{value!r} is not a valid {what}; use the form {example}")
         return value
 
@@ -124,7 +128,7 @@ class LoadBalancerConfig(Strict):
 
 
 class DatabaseConfig(Strict):
-    engine_version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$")
+    engine_version: str = Field(pattern=r"^[0-9]+\.[0-9]+(\.[0-9]+)?$")
     instance_class: DbInstanceClass
     allocated_storage_gb: int = Field(ge=20, le=65536)
     max_allocated_storage_gb: int = Field(ge=20, le=65536)
@@ -134,7 +138,7 @@ class DatabaseConfig(Strict):
 
 
 class SearchConfig(Strict):
-    engine_version: str = Field(pattern=r"^OpenSearch_\d+\.\d+$")
+    engine_version: str = Field(pattern=r"^OpenSearch_[0-9]+\.[0-9]+$")
     instance_type: SearchInstanceType
     instance_count: int = Field(ge=1, le=80)
     volume_size_gb: int = Field(ge=10, le=16384)
@@ -567,6 +571,15 @@ def _pydantic_problems(exc: ValidationError) -> list[Problem]:
     return problems
 
 
+def _clipped(problems: list[Problem], limit: int = 200) -> list[Problem]:
+    """The problems with huge bad values shortened, so the message stays readable."""
+
+    def clip(text: str) -> str:
+        return text if len(text) <= limit else f"{text[: limit - 30]}... ({len(text)} characters)"
+
+    return [Problem(clip(p.key), clip(p.problem), p.fix) for p in problems]
+
+
 def _render_loc(loc: list[str]) -> str:
     if not loc:
         return f"{NAMESPACE}:"
@@ -617,7 +630,7 @@ def _decode(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("{", "["):
         try:
             return json.loads(value)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # not JSON, or nested absurdly deep
             return value
     return value
 
@@ -675,9 +688,9 @@ def load_environment(
         cfg = EnvironmentConfig.model_validate(ours)
     except ValidationError as exc:
         problems += _pydantic_problems(exc)
-        raise ConfigError(source, problems) from None
+        raise ConfigError(source, _clipped(problems)) from None
     if problems:
-        raise ConfigError(source, problems)
+        raise ConfigError(source, _clipped(problems))
     problems += _semantic_problems(cfg)
     if expected_env is not None and cfg.environment != expected_env:
         problems.append(
@@ -688,7 +701,7 @@ def load_environment(
             )
         )
     if problems:
-        raise ConfigError(source, problems)
+        raise ConfigError(source, _clipped(problems))
     return cfg
 
 
@@ -711,6 +724,19 @@ def read_config_file(path: Path) -> dict[str, Any]:
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(
             source, [Problem(path.name, f"is not valid YAML{where}", "fix the syntax")]
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            source,
+            [Problem(path.name, f"is not UTF-8 text (byte {exc.start})", "save it as UTF-8")],
+        ) from None
+    except RecursionError:
+        raise ConfigError(
+            source, [Problem(path.name, "nests too deeply to be a config file", "fix the file")]
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            source, [Problem(path.name, f"cannot be read ({exc.strerror})", "check the path")]
         ) from None
     if document is None:
         document = {}

@@ -6,14 +6,24 @@ of Pulumi resources under mocks is flaky.
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 
+import botocore.loaders
+import botocore.session
 import pytest
 
 from landfall.harness import EnvironmentPlan, plan_environment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# moto resets boto3's default session for every mocked test, and each new botocore session
+# parses the service models again (seconds per test). One loader serves all sessions instead.
+botocore.session.create_loader = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)
+# moto's EC2 backend would otherwise load every public AMI of every region it touches.
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
 
 @pytest.fixture(scope="session")

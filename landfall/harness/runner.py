@@ -73,7 +73,7 @@ class EnvironmentPlan:
 
 def pulumi_config_values(raw: dict[str, Any]) -> dict[str, str]:
     """Encode a config file's values the way the Pulumi engine hands them to programs."""
-    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
+    return {k: v if isinstance(v, str) else json.dumps(v, default=str) for k, v in raw.items()}
 
 
 async def _resolve(value: Any) -> Any:
