@@ -7,20 +7,29 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from landfall import doctor, envdiff, golden, orchestrate, verify
 from landfall.config import ENVIRONMENTS
 from landfall.errors import ConfigError
 
 
 def _plan(args: argparse.Namespace) -> int:
+    import json
+
+    from landfall.config import load_environment_file
     from landfall.harness import plan_environment
     from landfall.report import summarize
+    from landfall.security.inventory import evaluate_plan
 
     plan = plan_environment(args.env)
+    policy = evaluate_plan(plan, load_environment_file(args.env).policy_exemptions)
     print(summarize(plan))
+    print(policy.summary())
     if args.json:
-        plan.write_json(Path(args.json))
+        inventory = {**plan.as_json(), "policy": policy.as_json()}
+        Path(args.json).write_text(json.dumps(inventory, indent=2, sort_keys=True) + "\n")
         print(f"Wrote the full inventory to {args.json}")
-    return 0
+    guard = golden.check_plan(args.env, plan.as_json(), args, sys.stdout)
+    return max(0 if policy.passed else 1, guard)
 
 
 def _register_plan(sub: argparse._SubParsersAction) -> None:
@@ -30,11 +39,18 @@ def _register_plan(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("env", help=f"environment: one of {', '.join(ENVIRONMENTS)}")
     p.add_argument("--json", metavar="PATH", help="write the whole inventory as JSON to PATH")
+    golden.add_plan_arguments(p)
     p.set_defaults(func=_plan)
 
 
 # Verb modules add themselves here: each is a callable taking the subparsers object.
-REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [_register_plan]
+REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _register_plan,
+    doctor.register,
+    verify.register,
+    orchestrate.register,
+    envdiff.register,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
