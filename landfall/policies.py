@@ -201,3 +201,402 @@ def opensearch_log_delivery_policy(
             ],
         )
     ]
+
+
+# --- cluster stack: node, control-plane and workload (IRSA) roles -------------------------------
+
+IRSA_AUDIENCE = "sts.amazonaws.com"
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+
+
+def aws_managed(name: str) -> str:
+    return f"arn:aws:iam::aws:policy/{name}"
+
+
+# Nodes need to join the cluster, pull images and be reachable through SSM; nothing else. The VPC
+# CNI's ENI permissions go to its own service-account role, not here.
+NODE_POLICIES: tuple[str, ...] = (
+    aws_managed("AmazonEKSWorkerNodePolicy"),
+    aws_managed("AmazonEC2ContainerRegistryPullOnly"),
+    aws_managed("AmazonSSMManagedInstanceCore"),
+)
+VPC_CNI_POLICIES: tuple[str, ...] = (aws_managed("AmazonEKS_CNI_Policy"),)
+EBS_CSI_POLICIES: tuple[str, ...] = (aws_managed("service-role/AmazonEBSCSIDriverPolicy"),)
+
+
+def service_account_subject(namespace: str, service_account: str) -> str:
+    return f"system:serviceaccount:{namespace}:{service_account}"
+
+
+def irsa_trust(
+    provider_arn: pulumi.Input[str],
+    issuer: pulumi.Input[str],
+    namespace: str,
+    service_account: str,
+) -> list[Statement]:
+    """IRSA trust: only the tokens the cluster's OIDC issuer mints for one service account, with
+    the STS audience. ``issuer`` is the issuer URL without ``https://``."""
+    return [
+        Statement(
+            effect="Allow",
+            actions=["sts:AssumeRoleWithWebIdentity"],
+            principals=[Principal(type="Federated", identifiers=[provider_arn])],
+            conditions=[
+                Condition(
+                    test="StringEquals",
+                    variable=pulumi.Output.concat(issuer, ":sub"),
+                    values=[service_account_subject(namespace, service_account)],
+                ),
+                Condition(
+                    test="StringEquals",
+                    variable=pulumi.Output.concat(issuer, ":aud"),
+                    values=[IRSA_AUDIENCE],
+                ),
+            ],
+        )
+    ]
+
+
+def github_actions_trust(provider_arn: pulumi.Input[str], subjects: list[str]) -> list[Statement]:
+    """Trust GitHub Actions OIDC tokens for STS whose subject is exactly one of ``subjects``
+    (``repo:<org>/<repo>:ref:refs/heads/<branch>``): no wildcards, so no other repository,
+    branch, pull request or environment can assume the role."""
+    return [
+        Statement(
+            effect="Allow",
+            actions=["sts:AssumeRoleWithWebIdentity"],
+            principals=[Principal(type="Federated", identifiers=[provider_arn])],
+            conditions=[
+                Condition(
+                    test="StringEquals", variable=f"{GITHUB_OIDC_HOST}:aud", values=[IRSA_AUDIENCE]
+                ),
+                Condition(test="StringEquals", variable=f"{GITHUB_OIDC_HOST}:sub", values=subjects),
+            ],
+        )
+    ]
+
+
+def ebs_csi_kms_policy(key_arn: pulumi.Input[str]) -> list[Statement]:
+    """Let the EBS CSI driver create and attach volumes encrypted with ``key_arn`` (the grants
+    are for EC2 only)."""
+    return [
+        Statement(
+            sid="GrantsForEncryptedVolumes",
+            effect="Allow",
+            actions=["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+            resources=[key_arn],
+            conditions=[
+                Condition(test="Bool", variable="kms:GrantIsForAWSResource", values=["true"])
+            ],
+        ),
+        Statement(
+            sid="UseKeyForVolumes",
+            effect="Allow",
+            actions=[
+                "kms:Encrypt",
+                "kms:Decrypt",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:DescribeKey",
+            ],
+            resources=[key_arn],
+        ),
+    ]
+
+
+def external_dns_policy(zone_arns: list[pulumi.Input[str]]) -> list[Statement]:
+    """external-dns (R18): change and read records in the environment's zone(s) only; listing the
+    account's zones is the one call that cannot be scoped to a resource."""
+    return [
+        Statement(
+            sid="ChangeRecordsInOwnZones",
+            effect="Allow",
+            actions=["route53:ChangeResourceRecordSets"],
+            resources=zone_arns,
+        ),
+        Statement(
+            sid="ReadOwnZones",
+            effect="Allow",
+            actions=["route53:ListResourceRecordSets", "route53:ListTagsForResources"],
+            resources=zone_arns,
+        ),
+        Statement(
+            sid="FindZones",
+            effect="Allow",
+            actions=["route53:ListHostedZones"],
+            resources=["*"],
+        ),
+    ]
+
+
+def service_secrets_policy(
+    region: str, account_id: str, secret_path: str, secrets_key_arn: pulumi.Input[str]
+) -> list[Statement]:
+    """A microservice reads only the secrets under its own path, ``<prefix>/<service>/`` (R19),
+    and may decrypt with the secrets key only through Secrets Manager."""
+    return [
+        Statement(
+            sid="ReadOwnSecrets",
+            effect="Allow",
+            actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            resources=[f"arn:aws:secretsmanager:{region}:{account_id}:secret:{secret_path}/*"],
+        ),
+        Statement(
+            sid="DecryptThroughSecretsManager",
+            effect="Allow",
+            actions=["kms:Decrypt"],
+            resources=[secrets_key_arn],
+            conditions=[
+                Condition(
+                    test="StringEquals",
+                    variable="kms:ViaService",
+                    values=[f"secretsmanager.{region}.amazonaws.com"],
+                )
+            ],
+        ),
+    ]
+
+
+def ecr_pull_policy(repository_arns: pulumi.Input[list[str]]) -> list[Statement]:
+    """Pull (and list tags of) the given ECR repositories; the token call has no resource."""
+    return [
+        Statement(
+            sid="RegistryLogin",
+            effect="Allow",
+            actions=["ecr:GetAuthorizationToken"],
+            resources=["*"],
+        ),
+        Statement(
+            sid="PullCharts",
+            effect="Allow",
+            actions=[
+                "ecr:BatchGetImage",
+                "ecr:GetDownloadUrlForLayer",
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:DescribeImages",
+                "ecr:ListImages",
+            ],
+            resources=repository_arns,
+        ),
+    ]
+
+
+LBC_TAG = "elbv2.k8s.aws/cluster"
+
+
+def load_balancer_controller_policy(
+    cluster_name: str,
+    region: str,
+    account_id: str,
+    node_security_group_id: pulumi.Input[str],
+    target_group_arns: pulumi.Input[list[str]] | None,
+) -> list[Statement]:
+    """The AWS Load Balancer Controller's upstream reference policy (docs/install/iam_policy.json),
+    narrowed for this platform (R15, R17, R18):
+
+    * the internet-facing ALB is the network stack's; the controller only registers pod IPs in
+      its target groups (``target_group_arns``, TargetGroupBinding) and opens the node security
+      group to it, so nothing here may create, change or delete an ALB, listener or WAF/Shield;
+    * it may create network load balancers only (R17), and only tagged
+      ``elbv2.k8s.aws/cluster=<this cluster>``; everything it later changes or deletes must carry
+      that tag with this cluster's name, not just any cluster's;
+    * every ARN is pinned to this account and region.
+    """
+    elb = f"arn:aws:elasticloadbalancing:{region}:{account_id}"
+    security_groups = f"arn:aws:ec2:{region}:{account_id}:security-group/*"
+    node_group_arn = pulumi.Output.concat(
+        f"arn:aws:ec2:{region}:{account_id}:security-group/", node_security_group_id
+    )
+    owned = Condition(
+        test="StringEquals", variable=f"aws:ResourceTag/{LBC_TAG}", values=[cluster_name]
+    )
+    tagging_for_us = Condition(
+        test="StringEquals", variable=f"aws:RequestTag/{LBC_TAG}", values=[cluster_name]
+    )
+    keeps_cluster_tag = Condition(
+        test="Null", variable=f"aws:RequestTag/{LBC_TAG}", values=["true"]
+    )
+    nlbs_and_target_groups = [f"{elb}:targetgroup/*/*", f"{elb}:loadbalancer/net/*/*"]
+    statements = [
+        Statement(
+            sid="Discover",
+            effect="Allow",
+            actions=[
+                "ec2:DescribeAccountAttributes",
+                "ec2:DescribeAddresses",
+                "ec2:DescribeAvailabilityZones",
+                "ec2:DescribeInternetGateways",
+                "ec2:DescribeVpcs",
+                "ec2:DescribeVpcPeeringConnections",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeInstances",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeTags",
+                "ec2:DescribeRouteTables",
+                "ec2:DescribeIpamPools",
+                "ec2:GetSecurityGroupsForVpc",
+                "elasticloadbalancing:DescribeLoadBalancers",
+                "elasticloadbalancing:DescribeLoadBalancerAttributes",
+                "elasticloadbalancing:DescribeListeners",
+                "elasticloadbalancing:DescribeListenerAttributes",
+                "elasticloadbalancing:DescribeListenerCertificates",
+                "elasticloadbalancing:DescribeSSLPolicies",
+                "elasticloadbalancing:DescribeRules",
+                "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetGroupAttributes",
+                "elasticloadbalancing:DescribeTargetHealth",
+                "elasticloadbalancing:DescribeTags",
+                "elasticloadbalancing:DescribeTrustStores",
+                "elasticloadbalancing:DescribeCapacityReservation",
+                "acm:ListCertificates",
+                "acm:DescribeCertificate",
+            ],
+            resources=["*"],
+        ),
+        Statement(
+            sid="ElbServiceLinkedRole",
+            effect="Allow",
+            actions=["iam:CreateServiceLinkedRole"],
+            resources=["*"],
+            conditions=[
+                Condition(
+                    test="StringEquals",
+                    variable="iam:AWSServiceName",
+                    values=["elasticloadbalancing.amazonaws.com"],
+                )
+            ],
+        ),
+        Statement(
+            sid="OpenNodesToLoadBalancers",
+            effect="Allow",
+            actions=["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+            resources=[node_group_arn],
+        ),
+        Statement(
+            sid="CreateOwnSecurityGroups",
+            effect="Allow",
+            actions=["ec2:CreateSecurityGroup"],
+            resources=["*"],
+            conditions=[tagging_for_us],
+        ),
+        Statement(
+            sid="TagOwnSecurityGroupsOnCreate",
+            effect="Allow",
+            actions=["ec2:CreateTags"],
+            resources=[security_groups],
+            conditions=[
+                Condition(
+                    test="StringEquals",
+                    variable="ec2:CreateAction",
+                    values=["CreateSecurityGroup"],
+                ),
+                tagging_for_us,
+            ],
+        ),
+        Statement(
+            sid="RetagOwnSecurityGroups",
+            effect="Allow",
+            actions=["ec2:CreateTags", "ec2:DeleteTags"],
+            resources=[security_groups],
+            conditions=[owned, keeps_cluster_tag],
+        ),
+        Statement(
+            sid="ManageOwnSecurityGroups",
+            effect="Allow",
+            actions=[
+                "ec2:AuthorizeSecurityGroupIngress",
+                "ec2:RevokeSecurityGroupIngress",
+                "ec2:DeleteSecurityGroup",
+            ],
+            resources=[security_groups],
+            conditions=[owned],
+        ),
+        Statement(
+            sid="CreateNetworkLoadBalancersOnly",
+            effect="Allow",
+            actions=["elasticloadbalancing:CreateLoadBalancer"],
+            resources=[f"{elb}:loadbalancer/net/*/*"],
+            conditions=[tagging_for_us],
+        ),
+        Statement(
+            sid="CreateOwnTargetGroups",
+            effect="Allow",
+            actions=["elasticloadbalancing:CreateTargetGroup"],
+            resources=[f"{elb}:targetgroup/*/*"],
+            conditions=[tagging_for_us],
+        ),
+        Statement(
+            sid="TagOnCreate",
+            effect="Allow",
+            actions=["elasticloadbalancing:AddTags"],
+            resources=nlbs_and_target_groups,
+            conditions=[
+                Condition(
+                    test="StringEquals",
+                    variable="elasticloadbalancing:CreateAction",
+                    values=["CreateTargetGroup", "CreateLoadBalancer"],
+                ),
+                tagging_for_us,
+            ],
+        ),
+        Statement(
+            sid="RetagOwnLoadBalancers",
+            effect="Allow",
+            actions=["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+            resources=nlbs_and_target_groups,
+            conditions=[owned, keeps_cluster_tag],
+        ),
+        Statement(
+            sid="ManageOwnLoadBalancers",
+            effect="Allow",
+            actions=[
+                "elasticloadbalancing:ModifyLoadBalancerAttributes",
+                "elasticloadbalancing:SetIpAddressType",
+                "elasticloadbalancing:SetSecurityGroups",
+                "elasticloadbalancing:SetSubnets",
+                "elasticloadbalancing:DeleteLoadBalancer",
+                "elasticloadbalancing:ModifyTargetGroup",
+                "elasticloadbalancing:ModifyTargetGroupAttributes",
+                "elasticloadbalancing:DeleteTargetGroup",
+                "elasticloadbalancing:ModifyListenerAttributes",
+                "elasticloadbalancing:ModifyCapacityReservation",
+                "elasticloadbalancing:ModifyIpPools",
+                "elasticloadbalancing:RegisterTargets",
+                "elasticloadbalancing:DeregisterTargets",
+            ],
+            resources=["*"],
+            conditions=[owned],
+        ),
+        Statement(
+            sid="NetworkLoadBalancerListeners",
+            effect="Allow",
+            actions=[
+                "elasticloadbalancing:CreateListener",
+                "elasticloadbalancing:DeleteListener",
+                "elasticloadbalancing:ModifyListener",
+                "elasticloadbalancing:AddListenerCertificates",
+                "elasticloadbalancing:RemoveListenerCertificates",
+            ],
+            resources=[f"{elb}:loadbalancer/net/*/*", f"{elb}:listener/net/*/*/*"],
+        ),
+        Statement(
+            sid="TagNetworkLoadBalancerListeners",
+            effect="Allow",
+            actions=["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+            resources=[f"{elb}:listener/net/*/*/*"],
+        ),
+    ]
+    if target_group_arns is not None:
+        statements.append(
+            Statement(
+                sid="BindPodsToNetworkStackTargetGroups",
+                effect="Allow",
+                actions=[
+                    "elasticloadbalancing:RegisterTargets",
+                    "elasticloadbalancing:DeregisterTargets",
+                ],
+                resources=target_group_arns,
+            )
+        )
+    return statements

@@ -53,9 +53,38 @@ HIGHLIGHTS: dict[str, tuple[str, ...]] = {
         "instanceTypes",
         "amiType",
         "scalingConfig.desiredSize",
+        "updateConfig.maxUnavailable",
     ),
-    "eks:index:Cluster": ("version", "endpointPrivateAccess", "endpointPublicAccess"),
+    "eks:index:Cluster": (
+        "version",
+        "endpointPrivateAccess",
+        "endpointPublicAccess",
+        "publicAccessCidrs",
+        "authenticationMode",
+        "deletionProtection",
+    ),
+    "aws:ec2/launchTemplate:LaunchTemplate": (
+        "metadataOptions.httpTokens",
+        "metadataOptions.httpPutResponseHopLimit",
+        "networkInterfaces.associatePublicIpAddress",
+        "blockDeviceMappings.ebs.encrypted",
+    ),
+    "aws:eks/addon:Addon": ("addonName", "addonVersion"),
+    "aws:eks/accessEntry:AccessEntry": ("principalArn", "kubernetesGroups"),
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": ("principalArn", "policyArn"),
     "aws:eks/cluster:Cluster": ("version",),
+    "kubernetes:helm.sh/v3:Release": ("chart", "version", "namespace"),
+    "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository": (
+        "spec.url",
+        "spec.ref.branch",
+        "spec.secretRef.name",
+    ),
+    "kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository": ("spec.url", "spec.provider"),
+    "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization": (
+        "spec.path",
+        "spec.prune",
+        "spec.interval",
+    ),
 }
 
 

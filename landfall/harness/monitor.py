@@ -86,3 +86,31 @@ class RecordingMonitor(MockMonitor):
             )
         )
         return response
+
+    def ReadResource(self, request: Any) -> Any:
+        """Reads (``Resource.get``, StackReference) are recorded too, marked ``read`` with the ID
+        looked up, so an inventory shows every StackReference a stack makes."""
+        response = super().ReadResource(request)
+        _ensure_event_loop()
+        self.recorded.append(
+            RecordedResource(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                parent=request.parent or None,
+                custom=True,
+                remote=False,
+                inputs=_plain(rpc.deserialize_properties(request.properties)),
+                options={
+                    "read": request.id,
+                    "protect": False,
+                    "retainOnDelete": False,
+                    "dependsOn": sorted(request.dependencies),
+                    "provider": request.provider or None,
+                    "ignoreChanges": [],
+                    "deleteBeforeReplace": False,
+                    "additionalSecretOutputs": list(request.additionalSecretOutputs),
+                },
+            )
+        )
+        return response

@@ -1,0 +1,251 @@
+"""Layer 2, the cluster stack: EKS, node groups, add-ons, workload IAM roles, human and CI access.
+
+Reads the network stack through a StackReference and exports ClusterOutputs (R24). Principals
+(SSO roles, the deployer) are looked up before anything is declared, so a bad mapping fails the
+run with a ConfigError and nothing half-created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+
+from components.ci_notifier import CiNotifier, CiNotifierArgs
+from components.cluster_access import ClusterAccess, ClusterAccessArgs
+from components.cluster_addons import AddonSpec, ClusterAddons, ClusterAddonsArgs
+from components.cluster_rbac import ClusterRbac, ClusterRbacArgs
+from components.eks_cluster import EksCluster, EksClusterArgs
+from components.iam_role import IamRole, IamRoleArgs
+from components.node_groups import NodeGroups, NodeGroupsArgs
+from landfall.access import (
+    AccessGrant,
+    access_grants,
+    deployer_role_arn,
+    resolve_sso_roles,
+    sso_role_lister,
+)
+from landfall.aws import aws_provider, component_opts
+from landfall.config import EnvironmentConfig
+from landfall.contracts import (
+    ClusterOutputs,
+    NetworkOutputs,
+    export_outputs,
+    read_outputs,
+    stack_reference,
+)
+from landfall.eks import notifier_subjects
+from landfall.envmap import secrets_prefix
+from landfall.policies import (
+    EBS_CSI_POLICIES,
+    VPC_CNI_POLICIES,
+    Statement,
+    ebs_csi_kms_policy,
+    ecr_pull_policy,
+    external_dns_policy,
+    irsa_trust,
+    load_balancer_controller_policy,
+    service_secrets_policy,
+)
+from landfall.rbac import NOTIFIER_GROUP
+from landfall.versions import ADDON_VERSIONS
+
+
+def run(cfg: EnvironmentConfig) -> None:
+    cluster_cfg = cfg.require("cluster", cfg.cluster)
+    gitops = cfg.require("gitops", cfg.gitops)
+    region, account, env = str(cfg.region), str(cfg.account_id), cfg.environment
+    provider = aws_provider(cfg, "cluster")
+    opts = component_opts(provider)
+    network = read_outputs(NetworkOutputs, stack_reference("network", env))
+
+    sso_roles = resolve_sso_roles(cluster_cfg.sso_mappings, sso_role_lister(provider))
+    deployer = None if cluster_cfg.keep_creator_admin else deployer_role_arn(provider)
+    subjects = notifier_subjects(gitops.url, gitops.branch)
+
+    cluster = EksCluster(
+        "eks",
+        EksClusterArgs(
+            name=cfg.name_prefix,
+            kubernetes_version=cluster_cfg.kubernetes_version,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.private_subnet_ids,
+            service_cidr=cluster_cfg.service_cidr,
+            secrets_kms_key_arn=network.cluster_kms_key_arn,
+            log_kms_key_arn=network.data_kms_key_arn,
+            log_retention_days=cfg.require("network", cfg.network).flow_log_retention_days,
+            public_access_cidrs=cluster_cfg.endpoint_public_access_cidrs,
+            keep_creator_admin=cluster_cfg.keep_creator_admin,
+            production=cfg.is_production,
+        ),
+        opts,
+    )
+
+    def workload_role(
+        name: str,
+        namespace: str,
+        service_account: str,
+        managed: Sequence[str] = (),
+        policy: Sequence[Statement] = (),
+    ) -> IamRole:
+        """An IRSA role only ``namespace/service_account`` of this cluster can assume."""
+        issuer = cluster.oidc_issuer
+        trust = irsa_trust(cluster.oidc_provider_arn, issuer, namespace, service_account)
+        description = f"{cfg.name_prefix} {namespace}/{service_account} (IRSA)"
+        return IamRole(name, IamRoleArgs(description, trust, managed, policy), opts)
+
+    versions = ADDON_VERSIONS[cluster_cfg.kubernetes_version]
+    vpc_cni = workload_role("vpc-cni", "kube-system", "aws-node", managed=VPC_CNI_POLICIES)
+    ebs_csi = workload_role(
+        "ebs-csi-driver",
+        "kube-system",
+        "ebs-csi-controller-sa",
+        managed=EBS_CSI_POLICIES,
+        # The key the fleet's encrypted StorageClass names (EBS_KMS_KEY_ARN).
+        policy=ebs_csi_kms_policy(network.data_kms_key_arn),
+    )
+    networking = ClusterAddons(
+        "addons",
+        ClusterAddonsArgs(
+            cluster.name,
+            [
+                # Network policy enforcement by the VPC CNI's node agent (R11).
+                AddonSpec(
+                    "vpc-cni", versions.vpc_cni, {"enableNetworkPolicy": "true"}, vpc_cni.arn
+                ),
+                AddonSpec("kube-proxy", versions.kube_proxy),
+            ],
+        ),
+        opts,
+    )
+    zones = cfg.availability_zones()
+    nodes = NodeGroups(
+        "nodes",
+        NodeGroupsArgs(
+            cluster_name=cluster.name,
+            kubernetes_version=cluster_cfg.kubernetes_version,
+            environment=env,
+            subnets=[(zone, _subnet_in(network, zone)) for zone in zones],
+            security_group_ids=[cluster.security_group_id, network.data_access_security_group_id],
+            volume_kms_key_arn=network.cluster_kms_key_arn,
+            nodes=cluster_cfg.nodes,
+            after=[networking],
+        ),
+        opts,
+    )
+    ClusterAddons(
+        "workload-addons",
+        ClusterAddonsArgs(
+            cluster.name,
+            [
+                AddonSpec("coredns", versions.coredns),
+                AddonSpec("aws-ebs-csi-driver", versions.ebs_csi_driver, {}, ebs_csi.arn),
+            ],
+            after=[nodes],
+        ),
+        opts,
+    )
+
+    load_balancer_controller = workload_role(
+        "aws-load-balancer-controller",
+        "kube-system",
+        "aws-load-balancer-controller",
+        policy=load_balancer_controller_policy(
+            cfg.name_prefix,
+            region,
+            account,
+            cluster.security_group_id,
+            network.target_group_arns.apply(lambda arns: sorted(arns.values()))
+            if cfg.services
+            else None,
+        ),
+    )
+    external_dns = workload_role(
+        "external-dns",
+        "external-dns",
+        "external-dns",
+        policy=external_dns_policy([network.hosted_zone_arn]),
+    )
+    flux_source = workload_role(
+        "flux-source-controller",
+        "flux-system",
+        "source-controller",
+        policy=ecr_pull_policy(
+            network.chart_repository_urls.apply(
+                lambda urls: [
+                    f"arn:aws:ecr:{region}:{account}:repository/{name}" for name in sorted(urls)
+                ]
+            )
+        ),
+    )
+    services = {
+        service.name: workload_role(
+            f"service-{service.name}",
+            service.k8s_namespace,
+            service.name,
+            policy=service_secrets_policy(
+                region,
+                account,
+                f"{secrets_prefix(env)}/{service.name}",
+                network.secrets_kms_key_arn,
+            ),
+        )
+        for service in cfg.services
+    }
+
+    notifier = CiNotifier(
+        "ci-notifier",
+        CiNotifierArgs(
+            cluster_arn=cluster.name.apply(
+                lambda name: f"arn:aws:eks:{region}:{account}:cluster/{name}"
+            ),
+            github_subjects=subjects,
+        ),
+        opts,
+    )
+    access = ClusterAccess(
+        "access",
+        ClusterAccessArgs(
+            cluster.name,
+            [
+                *access_grants(cluster_cfg.sso_mappings, sso_roles, deployer),
+                AccessGrant("ci-notifier", notifier.arn, (NOTIFIER_GROUP,)),
+            ],
+        ),
+        opts,
+    )
+    ClusterRbac(
+        "rbac",
+        ClusterRbacArgs(cluster.kubeconfig, cluster_cfg.sso_mappings, after=access.admin_policies),
+        opts,
+    )
+
+    export_outputs(
+        ClusterOutputs(
+            cluster_name=cluster.name,
+            kubernetes_version=cluster_cfg.kubernetes_version,
+            cluster_endpoint=cluster.endpoint,
+            cluster_certificate_authority=cluster.certificate_authority,
+            cluster_security_group_id=cluster.security_group_id,
+            node_security_group_id=cluster.security_group_id,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer=cluster.oidc_issuer_url,
+            node_role_arn=nodes.role_arn,
+            node_group_names=nodes.names,
+            kubeconfig=cluster.kubeconfig,
+            load_balancer_controller_role_arn=load_balancer_controller.arn,
+            external_dns_role_arn=external_dns.arn,
+            ebs_csi_driver_role_arn=ebs_csi.arn,
+            vpc_cni_role_arn=vpc_cni.arn,
+            flux_source_role_arn=flux_source.arn,
+            notifier_role_arn=notifier.arn,
+            service_role_arns={name: role.arn for name, role in services.items()},
+        )
+    )
+
+
+def _subnet_in(network: NetworkOutputs, zone: str) -> pulumi.Output[str]:
+    """The network stack's private subnet in ``zone`` (matched by zone, not by position)."""
+    return pulumi.Output.all(network.availability_zones, network.private_subnet_ids).apply(
+        lambda pair: pair[1][pair[0].index(zone)]
+    )

@@ -1,0 +1,360 @@
+"""The cluster stack's pure decisions, without the Pulumi engine: node AMI type and Bottlerocket
+settings, the creator-admin override, SSO resolution and access grants, RBAC rules, IAM policies.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulumi
+import pytest
+import yaml
+
+from landfall.access import AccessGrant, access_grants, resolve_sso_roles
+from landfall.config import SsoMapping
+from landfall.eks import (
+    ami_type,
+    bottlerocket_settings,
+    creator_admin_transform,
+    github_repository,
+    is_arm_instance_type,
+    kubeconfig_cluster,
+    notifier_subjects,
+    toml,
+)
+from landfall.errors import ConfigError
+from landfall.policies import (
+    ebs_csi_kms_policy,
+    external_dns_policy,
+    github_actions_trust,
+    irsa_trust,
+    load_balancer_controller_policy,
+    service_secrets_policy,
+)
+from landfall.rbac import (
+    FLUX_DELIVERY,
+    FLUX_NOTIFICATION,
+    READ_VERBS,
+    WRITE_VERBS,
+    flux_aggregated_roles,
+    notifier_role,
+)
+
+CRD_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "flux-crds"
+SSO = "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/eu-west-2"
+ADMIN_ROLE = f"{SSO}/AWSReservedSSO_PlatformAdmin_0123456789abcdef"
+DEV_ROLE = f"{SSO}/AWSReservedSSO_Developer_fedcba9876543210"
+MAPPINGS = [
+    SsoMapping(
+        permission_set="PlatformAdmin", kubernetes_group="platform-admins", access="cluster-admin"
+    ),
+    SsoMapping(permission_set="Developer", kubernetes_group="developers", access="edit"),
+]
+
+
+# --- nodes --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "arm"),
+    [
+        ("m6g.large", True),
+        ("c7gn.xlarge", True),
+        ("r6gd.large", True),
+        ("t4g.medium", True),
+        ("im4gn.large", True),
+        ("m6i.large", False),
+        ("m6a.large", False),
+        ("m5.large", False),
+        ("g5.xlarge", False),
+        ("g4dn.xlarge", False),
+        ("m7i-flex.large", False),
+    ],
+)
+def test_graviton_types_are_recognised(instance_type, arm):
+    assert is_arm_instance_type(instance_type) is arm
+
+
+def test_ami_type_follows_the_cpu_architecture():
+    assert ami_type(["m6i.large", "m6a.large", "m5.large"]) == "BOTTLEROCKET_x86_64"
+    assert ami_type(["m7g.large", "m6g.large", "c7g.large"]) == "BOTTLEROCKET_ARM_64"
+
+
+def test_mixed_architectures_are_a_config_error():
+    with pytest.raises(ConfigError) as err:
+        ami_type(["m6i.large", "m6g.large", "m5.large"])
+    assert "landfall:cluster.nodes.instanceTypes" in str(err.value)
+    assert "m6g.large" in str(err.value)
+
+
+def test_bottlerocket_user_data_disables_the_admin_container_and_keeps_ssm():
+    text = toml(bottlerocket_settings())
+    assert text == (
+        "[settings.host-containers.admin]\nenabled = false\n\n"
+        "[settings.host-containers.control]\nenabled = true\n"
+    )
+    # It is valid TOML (tomllib is in the standard library since 3.11).
+    import tomllib
+
+    parsed = tomllib.loads(text)
+    assert parsed["settings"]["host-containers"]["admin"]["enabled"] is False
+    assert parsed["settings"]["host-containers"]["control"]["enabled"] is True
+    # EKS merges settings.kubernetes itself for managed node groups; we must not set it.
+    assert "kubernetes" not in parsed["settings"]
+
+
+# --- control plane ------------------------------------------------------------------------------
+
+
+def _transform_args(type_: str, props: dict) -> pulumi.ResourceTransformArgs:
+    return pulumi.ResourceTransformArgs(
+        custom=True, type_=type_, name="x", props=props, opts=pulumi.ResourceOptions()
+    )
+
+
+def test_creator_admin_transform_turns_off_the_bootstrap_grant_on_the_eks_cluster_only():
+    props = {
+        "name": "landfall-test",
+        "accessConfig": {
+            "authenticationMode": "API",
+            "bootstrapClusterCreatorAdminPermissions": True,
+        },
+    }
+    result = creator_admin_transform(_transform_args("aws:eks/cluster:Cluster", props))
+    assert result is not None
+    assert result.props["accessConfig"] == {
+        "authenticationMode": "API",
+        "bootstrapClusterCreatorAdminPermissions": False,
+    }
+    assert result.props["name"] == "landfall-test"
+    assert props["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is True  # not mutated
+    assert creator_admin_transform(_transform_args("aws:eks/addon:Addon", {})) is None
+
+
+def test_kubeconfig_cluster_reads_object_or_json():
+    config = {
+        "clusters": [{"cluster": {"server": "https://x", "certificate-authority-data": "Q0E="}}]
+    }
+    assert kubeconfig_cluster(config) == ("https://x", "Q0E=")
+    assert kubeconfig_cluster(json.dumps(config)) == ("https://x", "Q0E=")
+
+
+# --- CI notifier --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ssh://git@github.com/example/landfall-fleet.git",
+        "https://github.com/example/landfall-fleet",
+        "https://github.com/example/landfall-fleet.git",
+    ],
+)
+def test_notifier_trusts_exactly_the_fleet_repository_branch(url):
+    assert github_repository(url) == "example/landfall-fleet"
+    assert notifier_subjects(url, "main") == ["repo:example/landfall-fleet:ref:refs/heads/main"]
+
+
+def test_notifier_without_a_github_fleet_is_a_config_error():
+    with pytest.raises(ConfigError) as err:
+        notifier_subjects("ssh://git@gitlab.com/example/fleet.git", "main")
+    assert "landfall:gitops.url" in str(err.value)
+
+
+def test_github_trust_pins_subject_and_audience_without_wildcards():
+    [statement] = github_actions_trust("arn:oidc", ["repo:example/fleet:ref:refs/heads/main"])
+    assert statement.actions == ["sts:AssumeRoleWithWebIdentity"]
+    conditions = {(c.test, c.variable): c.values for c in statement.conditions}
+    assert conditions == {
+        ("StringEquals", "token.actions.githubusercontent.com:aud"): ["sts.amazonaws.com"],
+        ("StringEquals", "token.actions.githubusercontent.com:sub"): [
+            "repo:example/fleet:ref:refs/heads/main"
+        ],
+    }
+
+
+# --- SSO resolution and access grants -----------------------------------------------------------
+
+
+def test_sso_roles_resolve_to_the_full_arn_with_path():
+    roles = {"PlatformAdmin": [ADMIN_ROLE], "Developer": [DEV_ROLE]}
+    assert resolve_sso_roles(MAPPINGS, roles.__getitem__) == {
+        "PlatformAdmin": ADMIN_ROLE,
+        "Developer": DEV_ROLE,
+    }
+
+
+def test_sso_resolution_reports_every_bad_permission_set_at_once():
+    stale = f"{SSO}/AWSReservedSSO_Developer_00000000000000aa"
+    roles = {"PlatformAdmin": [], "Developer": [DEV_ROLE, stale]}
+    with pytest.raises(ConfigError) as err:
+        resolve_sso_roles(MAPPINGS, roles.__getitem__)
+    message = str(err.value)
+    assert "2 problems" in message
+    assert "'PlatformAdmin'" in message and "no IAM role" in message
+    assert "'Developer'" in message and "2 IAM roles match" in message
+    assert "Nothing was created." in message
+
+
+def test_access_grants_give_groups_to_people_and_admin_only_to_the_deployer():
+    sso = {"PlatformAdmin": ADMIN_ROLE, "Developer": DEV_ROLE}
+    deployer = "arn:aws:iam::111111111111:role/deployer"
+    assert access_grants(MAPPINGS, sso, deployer) == [
+        AccessGrant("sso-PlatformAdmin", ADMIN_ROLE, ("platform-admins",), cluster_admin=False),
+        AccessGrant("sso-Developer", DEV_ROLE, ("developers",), cluster_admin=False),
+        AccessGrant("deployer", deployer, (), cluster_admin=True),
+    ]
+
+
+def test_a_deployer_that_is_a_mapped_sso_role_gets_no_second_access_entry():
+    sso = {"PlatformAdmin": ADMIN_ROLE, "Developer": DEV_ROLE}
+    grants = access_grants(MAPPINGS, sso, ADMIN_ROLE)
+    assert [g.principal_arn for g in grants] == [ADMIN_ROLE, DEV_ROLE]
+    assert [g.cluster_admin for g in grants] == [True, False]
+
+
+def test_keeping_the_creator_admin_adds_no_deployer_entry():
+    sso = {"PlatformAdmin": ADMIN_ROLE, "Developer": DEV_ROLE}
+    assert not any(g.cluster_admin for g in access_grants(MAPPINGS, sso, None))
+
+
+# --- RBAC ---------------------------------------------------------------------------------------
+
+
+def _crd_kinds() -> dict[str, set[str]]:
+    kinds: dict[str, set[str]] = {}
+    for path in CRD_DIR.glob("*.yaml"):
+        crd = yaml.safe_load(path.read_text())
+        kinds.setdefault(crd["spec"]["group"], set()).add(crd["spec"]["names"]["plural"])
+    return kinds
+
+
+def test_aggregated_roles_carry_the_aggregation_labels():
+    roles = {r.name: r for r in flux_aggregated_roles()}
+    label = "rbac.authorization.k8s.io/aggregate-to-{}"
+    assert roles["landfall:flux-view"].labels == {label.format("view"): "true"}
+    assert roles["landfall:flux-edit"].labels == {label.format("edit"): "true"}
+    assert roles["landfall:flux-admin"].labels == {label.format("admin"): "true"}
+
+
+def test_view_reads_every_flux_kind_and_edit_writes_the_delivery_kinds():
+    roles = {r.name: r for r in flux_aggregated_roles()}
+    view = {
+        (rule.api_groups[0], res): rule.verbs
+        for rule in roles["landfall:flux-view"].rules
+        for res in rule.resources
+    }
+    for group, plurals in _crd_kinds().items():
+        for plural in plurals:
+            assert view[(group, plural)] == READ_VERBS, f"{group}/{plural} missing from view"
+    edit = roles["landfall:flux-edit"].rules
+    assert {r.api_groups[0]: r.resources for r in edit} == FLUX_DELIVERY
+    assert all(r.verbs == WRITE_VERBS for r in edit)
+    admin = roles["landfall:flux-admin"].rules
+    assert {r.api_groups[0]: r.resources for r in admin} == FLUX_NOTIFICATION
+    assert all("escalate" not in r.verbs and "bind" not in r.verbs for r in [*edit, *admin])
+
+
+def test_notifier_may_only_get_list_and_patch_flux_objects():
+    role = notifier_role()
+    assert role.labels == {}  # never aggregated into anything
+    granted = {(r.api_groups[0], res) for r in role.rules for res in r.resources}
+    assert granted == {
+        ("source.toolkit.fluxcd.io", "gitrepositories"),
+        ("source.toolkit.fluxcd.io", "ocirepositories"),
+        ("source.toolkit.fluxcd.io", "helmrepositories"),
+        ("kustomize.toolkit.fluxcd.io", "kustomizations"),
+        ("helm.toolkit.fluxcd.io", "helmreleases"),
+    }
+    assert {r.verbs for r in role.rules} == {("get", "list", "patch")}
+
+
+# --- IAM policies -------------------------------------------------------------------------------
+
+
+def _conditions(statement) -> dict[tuple[str, str], list[str]]:
+    return {(c.test, str(c.variable)): list(c.values) for c in statement.conditions or []}
+
+
+def test_external_dns_changes_records_in_its_zone_only():
+    zone = "arn:aws:route53:::hostedzone/Z123"
+    statements = external_dns_policy([zone])
+    by_action = {a: s.resources for s in statements for a in s.actions}
+    assert by_action == {
+        "route53:ChangeResourceRecordSets": [zone],
+        "route53:ListResourceRecordSets": [zone],
+        "route53:ListTagsForResources": [zone],
+        "route53:ListHostedZones": ["*"],
+    }
+
+
+def test_service_reads_only_its_own_secrets_and_decrypts_through_secrets_manager():
+    key = "arn:aws:kms:eu-west-2:111111111111:key/k"
+    read, decrypt = service_secrets_policy(
+        "eu-west-2", "111111111111", "landfall/test/payments", key
+    )
+    assert read.resources == [
+        "arn:aws:secretsmanager:eu-west-2:111111111111:secret:landfall/test/payments/*"
+    ]
+    assert set(read.actions) == {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+    assert decrypt.actions == ["kms:Decrypt"] and decrypt.resources == [key]
+    assert _conditions(decrypt) == {
+        ("StringEquals", "kms:ViaService"): ["secretsmanager.eu-west-2.amazonaws.com"]
+    }
+
+
+def test_ebs_csi_grants_are_for_aws_resources_only():
+    grants, use = ebs_csi_kms_policy("arn:key")
+    assert _conditions(grants) == {("Bool", "kms:GrantIsForAWSResource"): ["true"]}
+    assert grants.resources == use.resources == ["arn:key"]
+
+
+def test_load_balancer_controller_is_least_privilege():
+    statements = load_balancer_controller_policy(
+        "landfall-test", "eu-west-2", "111111111111", "sg-node", ["arn:tg/payments"]
+    )
+    actions = [a for s in statements for a in s.actions]
+    assert not any(a == "*" or a.endswith(":*") for a in actions)
+    # No ALB, WAF, Shield or Cognito management: the ALB belongs to the network stack (R15).
+    assert not any(
+        a.split(":")[0] in {"wafv2", "waf-regional", "shield", "cognito-idp"} for a in actions
+    )
+    for forbidden in ("elasticloadbalancing:CreateRule", "elasticloadbalancing:SetWebAcl"):
+        assert forbidden not in actions
+    by_sid = {s.sid: s for s in statements}
+    create = by_sid["CreateNetworkLoadBalancersOnly"]
+    assert create.actions == ["elasticloadbalancing:CreateLoadBalancer"]
+    assert create.resources == [
+        "arn:aws:elasticloadbalancing:eu-west-2:111111111111:loadbalancer/net/*/*"
+    ]
+    assert _conditions(create) == {
+        ("StringEquals", "aws:RequestTag/elbv2.k8s.aws/cluster"): ["landfall-test"]
+    }
+    assert [
+        s.sid for s in statements if "elasticloadbalancing:CreateLoadBalancer" in s.actions
+    ] == ["CreateNetworkLoadBalancersOnly"]
+    # Everything that changes or deletes is tied to this cluster's tag (or named resources).
+    for s in statements:
+        writes = [
+            a for a in s.actions if not a.split(":")[1].startswith(("Describe", "Get", "List"))
+        ]
+        if writes and s.resources == ["*"] and s.sid != "ElbServiceLinkedRole":
+            assert ("StringEquals", "aws:ResourceTag/elbv2.k8s.aws/cluster") in _conditions(s) or (
+                "StringEquals",
+                "aws:RequestTag/elbv2.k8s.aws/cluster",
+            ) in _conditions(s), s.sid
+    assert by_sid["BindPodsToNetworkStackTargetGroups"].resources == ["arn:tg/payments"]
+    no_services = load_balancer_controller_policy("c", "eu-west-2", "111111111111", "sg", None)
+    assert "BindPodsToNetworkStackTargetGroups" not in {s.sid for s in no_services}
+
+
+def test_irsa_trust_is_pinned_to_one_service_account_and_the_sts_audience():
+    [statement] = irsa_trust("arn:oidc", "oidc.eks.eu-west-2.amazonaws.com/id/ABC", "ns", "sa")
+    assert statement.actions == ["sts:AssumeRoleWithWebIdentity"]
+    assert [(p.type, p.identifiers) for p in statement.principals] == [("Federated", ["arn:oidc"])]
+    tests = [(c.test, c.values) for c in statement.conditions]
+    assert tests == [
+        ("StringEquals", ["system:serviceaccount:ns:sa"]),
+        ("StringEquals", ["sts.amazonaws.com"]),
+    ]
