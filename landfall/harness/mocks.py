@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -375,3 +376,214 @@ def _ecr_lifecycle(args: dict, ctx: MockContext) -> dict:
             }
         )
     return {"json": json.dumps({"rules": rules}), "id": "lifecycle"}
+
+
+# --- gitops stack -------------------------------------------------------------------------------
+
+SECRET_VERSION = "aws:secretsmanager/getSecretVersion:getSecretVersion"
+# What the gitops stack's deploy key secret holds (a JSON object, see docs/gitops.md); made up.
+PLACEHOLDER_DEPLOY_KEY = json.dumps(
+    {
+        "identity": "placeholder private key made up by the offline mocks",
+        "identity.pub": "ssh-ed25519 AAAAplaceholder flux",
+        "known_hosts": "github.com ssh-ed25519 AAAAplaceholder",
+    }
+)
+
+
+@invoke(SECRET_VERSION)
+def _secret_version(args: dict, ctx: MockContext) -> dict:
+    """``ctx.lookups[SECRET_VERSION]`` maps secret IDs to values (an unknown ID fails as AWS
+    would); without it every secret holds the placeholder deploy key."""
+    secret_id = args["secretId"]
+    secrets = ctx.lookups.get(SECRET_VERSION)
+    if secrets is None:
+        value = PLACEHOLDER_DEPLOY_KEY
+    elif secret_id in secrets:
+        value = secrets[secret_id]
+    else:
+        raise KeyError(f"ResourceNotFoundException: Secrets Manager can't find {secret_id!r}")
+    return {
+        "id": secret_id,
+        "secretId": secret_id,
+        "arn": f"arn:aws:secretsmanager:{ctx.region}:{ctx.account_id}:secret:{secret_id}-AbCdEf",
+        "secretString": value,
+        "versionId": "00000000-0000-4000-8000-000000000000",
+        "versionStages": ["AWSCURRENT"],
+    }
+
+
+# --- cluster stack ------------------------------------------------------------------------------
+
+SSO_ROLES = "aws:iam/getRoles:getRoles"
+
+
+@invoke(SSO_ROLES)
+def _roles(args: dict, ctx: MockContext) -> dict:
+    """IAM roles under ``pathPrefix`` whose name matches ``nameRegex``, as AWS filters them.
+
+    ``ctx.lookups[SSO_ROLES]`` is the account's list of role ARNs. Without it the account has
+    exactly one Identity Center role for every permission set asked about (the name regex is
+    ``^AWSReservedSSO_<set>_<hex>{16}$``), so a plan of a committed environment resolves.
+    """
+    prefix = args.get("pathPrefix") or "/"
+    pattern = re.compile(args.get("nameRegex") or ".*")
+    arns = ctx.lookups.get(SSO_ROLES)
+    if arns is None:
+        wanted = re.match(r"^\^AWSReservedSSO_(.+)_\[", pattern.pattern)
+        permission_set = re.sub(r"\\(.)", r"\1", wanted[1]) if wanted else "Unknown"
+        name = f"AWSReservedSSO_{permission_set}_{short_hash(permission_set, 16)}"
+        arns = [f"arn:aws:iam::{ctx.account_id}:role{prefix}{ctx.region}/{name}"]
+    found = []
+    for arn in arns:
+        path_and_name = arn.split(":role", 1)[1]
+        path, _, name = path_and_name.rpartition("/")
+        if f"{path}/".startswith(prefix) and pattern.search(name):
+            found.append((arn, name))
+    return {
+        "arns": [arn for arn, _ in found],
+        "names": [name for _, name in found],
+        "id": ctx.region,
+    }
+
+
+@invoke("aws:iam/getSessionContext:getSessionContext")
+def _session_context(args: dict, ctx: MockContext) -> dict:
+    """The role behind an assumed-role session ARN (path "/" here; AWS looks the path up)."""
+    arn = args["arn"]
+    found = re.match(r"^arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)$", arn)
+    if not found:
+        return {"arn": arn, "issuerArn": arn, "issuerId": "", "issuerName": "", "id": arn}
+    account, role, session = found.groups()
+    return {
+        "arn": arn,
+        "issuerArn": f"arn:aws:iam::{account}:role/{role}",
+        "issuerId": "AROAPLACEHOLDER",
+        "issuerName": role,
+        "sessionName": session,
+        "id": arn,
+    }
+
+
+def _kubeconfig(name: str, endpoint: str, ca: str, region: str) -> dict:
+    """The kubeconfig pulumi-eks generates: authentication through ``aws eks get-token``."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": "kubernetes",
+                "cluster": {"server": endpoint, "certificate-authority-data": ca},
+            }
+        ],
+        "contexts": [{"name": "aws", "context": {"cluster": "kubernetes", "user": "aws"}}],
+        "current-context": "aws",
+        "users": [
+            {
+                "name": "aws",
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "command": "aws",
+                        "args": [
+                            "--region",
+                            region,
+                            "eks",
+                            "get-token",
+                            "--cluster-name",
+                            name,
+                            "--output",
+                            "json",
+                        ],
+                        "env": [
+                            {
+                                "name": "KUBERNETES_EXEC_INFO",
+                                "value": '{"apiVersion": "client.authentication.k8s.io/v1beta1"}',
+                            }
+                        ],
+                    }
+                },
+            }
+        ],
+    }
+
+
+@outputs("eks:index:Cluster")
+def _eks_cluster(name: str, inputs: dict, ctx: MockContext) -> dict:
+    """pulumi-eks's Cluster is one opaque resource under mocks: only its plain outputs are made
+    up (resource-typed outputs such as ``eksCluster`` and ``core`` are left out)."""
+    cluster = inputs.get("name", physical_name(name))
+    issuer = f"oidc.eks.{ctx.region}.amazonaws.com/id/{short_hash(cluster, 32).upper()}"
+    endpoint = f"https://{short_hash(cluster, 32).upper()}.gr7.{ctx.region}.eks.amazonaws.com"
+    ca = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCnBsYWNlaG9sZGVyCg=="
+    kubeconfig = _kubeconfig(cluster, endpoint, ca, ctx.region)
+    security_group = f"sg-{short_hash(cluster + 'eks-cluster-sg', 17)}"
+    node_security_group = (
+        security_group
+        if inputs.get("skipDefaultSecurityGroups")
+        else f"sg-{short_hash(cluster + 'node', 17)}"
+    )
+    return {
+        "kubeconfig": kubeconfig,
+        "kubeconfigJson": json.dumps(kubeconfig),
+        "oidcProviderArn": f"arn:aws:iam::{ctx.account_id}:oidc-provider/{issuer}",
+        "oidcProviderUrl": f"https://{issuer}",
+        "oidcIssuer": issuer,
+        "clusterSecurityGroupId": security_group,
+        "nodeSecurityGroupId": node_security_group,
+    }
+
+
+def _eks_uuid(name: str) -> str:
+    """The UUID EKS appends to node group and add-on ARNs."""
+    return f"{short_hash(name, 8)}-0000-0000-0000-{short_hash(name + 'uuid', 12)}"
+
+
+@outputs("aws:eks/nodeGroup:NodeGroup")
+def _node_group(name: str, inputs: dict, ctx: MockContext) -> dict:
+    group = inputs.get("nodeGroupName", physical_name(name))
+    cluster = inputs.get("clusterName", "cluster")
+    return {
+        "id": f"{cluster}:{group}",
+        "nodeGroupName": group,
+        "arn": f"arn:aws:eks:{ctx.region}:{ctx.account_id}:nodegroup/{cluster}/{group}/"
+        f"{_eks_uuid(name)}",
+        "status": "ACTIVE",
+    }
+
+
+@outputs("aws:ec2/launchTemplate:LaunchTemplate")
+def _launch_template(name: str, inputs: dict, ctx: MockContext) -> dict:
+    template_id = f"lt-{short_hash(name, 17)}"
+    return {
+        "id": template_id,
+        "arn": f"arn:aws:ec2:{ctx.region}:{ctx.account_id}:launch-template/{template_id}",
+        "latestVersion": 1,
+        "defaultVersion": 1,
+    }
+
+
+@outputs("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+def _oidc_provider(name: str, inputs: dict, ctx: MockContext) -> dict:
+    host = str(inputs["url"]).removeprefix("https://")
+    return {"arn": f"arn:aws:iam::{ctx.account_id}:oidc-provider/{host}"}
+
+
+@outputs("aws:eks/addon:Addon")
+def _addon(name: str, inputs: dict, ctx: MockContext) -> dict:
+    cluster, addon = inputs.get("clusterName", "cluster"), inputs["addonName"]
+    return {
+        "id": f"{cluster}:{addon}",
+        "arn": f"arn:aws:eks:{ctx.region}:{ctx.account_id}:addon/{cluster}/{addon}/"
+        f"{_eks_uuid(name)}",
+    }
+
+
+@outputs("aws:eks/accessEntry:AccessEntry")
+def _access_entry(name: str, inputs: dict, ctx: MockContext) -> dict:
+    cluster = inputs.get("clusterName", "cluster")
+    return {
+        "id": f"{cluster}:{inputs['principalArn']}",
+        "accessEntryArn": f"arn:aws:eks:{ctx.region}:{ctx.account_id}:access-entry/{cluster}/"
+        f"role/{ctx.account_id}/{short_hash(name, 12)}",
+    }
