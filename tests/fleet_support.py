@@ -179,6 +179,14 @@ def substitute(text: str, values: Mapping[str, str]) -> str:
     return _TOKEN.sub(replace, text)
 
 
+def undeclared_variables(text: str, allowed: Iterable[str]) -> list[str]:
+    """The ${VAR} expressions of ``text`` that Flux would replace with an empty string."""
+    allowed = set(allowed)
+    return sorted(
+        {r.text for r in find_variables(text) if r.name not in allowed and not r.has_default}
+    )
+
+
 def _substitution_disabled(obj: Obj) -> bool:
     meta = obj.get("metadata") or {}
     key = "kustomize.toolkit.fluxcd.io/substitute"

@@ -38,7 +38,6 @@ from fleet_support import (
     describe,
     environment_keys,
     find,
-    find_variables,
     fleet_paths,
     key,
     kustomize_build,
@@ -52,6 +51,7 @@ from fleet_support import (
     substitute,
     substitute_objects,
     substitution_values,
+    undeclared_variables,
     walk,
 )
 
@@ -77,14 +77,6 @@ UPSTREAM_CHARTS = {
 @pytest.fixture(scope="module")
 def validator() -> ManifestValidator:
     return ManifestValidator()
-
-
-def undeclared_variables(text: str, allowed: Iterable[str]) -> list[str]:
-    """The ${VAR} expressions of ``text`` that Flux would replace with an empty string."""
-    allowed = set(allowed)
-    return sorted(
-        {r.text for r in find_variables(text) if r.name not in allowed and not r.has_default}
-    )
 
 
 def helm_release_source(release: Obj) -> Obj:
