@@ -61,7 +61,7 @@ def run(cfg: EnvironmentConfig) -> None:
 
     sso_roles = resolve_sso_roles(cluster_cfg.sso_mappings, sso_role_lister(provider))
     deployer = None if cluster_cfg.keep_creator_admin else deployer_role_arn(provider)
-    subjects = notifier_subjects(gitops.url, gitops.branch)
+    subjects = notifier_subjects(gitops.url, gitops.branch, cluster_cfg.ci_notifier_subjects)
 
     cluster = EksCluster(
         "eks",
@@ -73,7 +73,7 @@ def run(cfg: EnvironmentConfig) -> None:
             service_cidr=cluster_cfg.service_cidr,
             secrets_kms_key_arn=network.cluster_kms_key_arn,
             log_kms_key_arn=network.data_kms_key_arn,
-            log_retention_days=cfg.require("network", cfg.network).flow_log_retention_days,
+            log_retention_days=cluster_cfg.log_retention_days,
             public_access_cidrs=cluster_cfg.endpoint_public_access_cidrs,
             keep_creator_admin=cluster_cfg.keep_creator_admin,
             production=cfg.is_production,

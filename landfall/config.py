@@ -48,6 +48,7 @@ _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?$")
+_GITHUB_SUBJECT = re.compile(r"^repo:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+:[^*\s]+$")
 _ECR_NAME = re.compile(
     r"^(?=.{2,256}$)[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$"
 )
@@ -179,6 +180,15 @@ class ClusterConfig(Strict):
     nodes: NodeGroupConfig
     allow_spot_in_prod: bool = False
     keep_creator_admin: bool = False
+    log_retention_days: int = Field(90, ge=1, le=3653)
+    # GitHub Actions OIDC subjects the CI notifier trusts (R5). Empty: the fleet repository's
+    # tracked branch, derived from gitops.url (which must then be on github.com).
+    ci_notifier_subjects: list[
+        Annotated[
+            str,
+            _matching(_GITHUB_SUBJECT, "GitHub OIDC subject", "repo:org/app:ref:refs/heads/main"),
+        ]
+    ] = Field(default_factory=list)
     sso_mappings: list[SsoMapping] = Field(default_factory=list)
 
 
@@ -197,7 +207,10 @@ class GitopsConfig(Strict):
     branch: str = "main"
     deploy_key_secret_id: str | None = None
     oci_repository: EcrName | None = None
-    oci_tag: str = "latest"
+    # Exactly one for source 'oci'. ECR tags are immutable here, so follow a semver range of
+    # versioned artifacts (e.g. ">=1.0.0" in test, "~1.4" in prod) or pin one tag.
+    oci_semver: str | None = None
+    oci_tag: str | None = None
     interval: Duration = "5m"
     flux_version: str = "2.7.3"
 
@@ -212,6 +225,16 @@ class GitopsConfig(Strict):
         elif not self.oci_repository:
             raise ValueError(
                 "source 'oci' needs ociRepository: the ECR repository holding the fleet artifact"
+            )
+        elif (self.oci_semver is None) == (self.oci_tag is None):
+            raise ValueError(
+                "source 'oci' needs exactly one of ociSemver or ociTag; set ociSemver to a "
+                "range such as '>=1.0.0' (artifact tags are immutable)"
+            )
+        elif self.oci_tag == "latest":
+            raise ValueError(
+                "ociTag 'latest' cannot move: ECR tags are immutable; push versioned artifacts "
+                "and set ociSemver (e.g. '>=1.0.0') or pin a version tag"
             )
         return self
 

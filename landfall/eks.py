@@ -140,10 +140,15 @@ def github_repository(url: str | None) -> str | None:
     return found["repo"] if found else None
 
 
-def notifier_subjects(gitops_url: str | None, branch: str) -> list[str]:
-    """The GitHub Actions OIDC subject the CI notifier trusts: workflows on the tracked branch of
+def notifier_subjects(
+    gitops_url: str | None, branch: str, configured: Sequence[str] = ()
+) -> list[str]:
+    """The GitHub Actions OIDC subjects the CI notifier trusts: ``cluster.ciNotifierSubjects`` if
+    set (e.g. application repositories' main branches), else workflows on the tracked branch of
     the fleet repository, where a merged version change is what Flux should fetch early (R4, R5).
-    Raises ConfigError when the fleet is not on GitHub: there is no repository to pin trust to."""
+    Raises ConfigError when neither names a repository: there is nothing to pin trust to."""
+    if configured:
+        return list(configured)
     repository = github_repository(gitops_url)
     if repository is None:
         raise ConfigError(
@@ -153,7 +158,8 @@ def notifier_subjects(gitops_url: str | None, branch: str) -> list[str]:
                     f"{NAMESPACE}:gitops.url",
                     f"{gitops_url!r} is not a github.com URL, so the CI notifier role has no "
                     "GitHub repository to trust",
-                    "use the fleet's github.com URL (ssh://git@github.com/<org>/<repo>.git)",
+                    "use the fleet's github.com URL (ssh://git@github.com/<org>/<repo>.git) or "
+                    "list the trusted subjects in cluster.ciNotifierSubjects",
                 )
             ],
         )

@@ -112,8 +112,9 @@ CLUSTER_FIELDS: tuple[str, ...] = (
 
 
 def secrets_prefix(environment: str) -> str:
-    """Where this environment's secrets live in Secrets Manager (``<prefix>/<service>/...``)."""
-    return f"landfall/{environment}"
+    """Where this environment's secrets live in Secrets Manager: ``<env>/<service>/...``, one
+    folder per service, matched by that service's IAM role only (R19)."""
+    return environment
 
 
 def environment_configmap_data(

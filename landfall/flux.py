@@ -124,7 +124,7 @@ def oci_repository_spec(gitops: GitopsConfig, registry: str) -> dict[str, Any]:
     return {
         "interval": gitops.interval,
         "url": oci_url(registry, str(gitops.oci_repository)),
-        "ref": {"tag": gitops.oci_tag},
+        "ref": {"semver": gitops.oci_semver} if gitops.oci_semver else {"tag": gitops.oci_tag},
         "provider": "aws",
     }
 

@@ -99,8 +99,10 @@ def dig(value: Any, path: str) -> Any:
 
 
 def summarize_stack(layer: str, plan: StackPlan) -> list[str]:
-    lines = [f"== {plan.stack} ({layer}): {len(plan.resources)} resources, "
-             f"{len(plan.outputs)} outputs, planned in {plan.seconds:.1f}s"]
+    lines = [
+        f"== {plan.stack} ({layer}): {len(plan.resources)} resources, "
+        f"{len(plan.outputs)} outputs, planned in {plan.seconds:.1f}s"
+    ]
     counts = Counter(r.type for r in plan.resources)
     for type_token, count in sorted(counts.items()):
         lines.append(f"   {count:4d}  {type_token}")

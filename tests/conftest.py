@@ -37,8 +37,3 @@ def env_plan() -> Callable[[str], EnvironmentPlan]:
         return cache[env]
 
     return get
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    # pulumi_aws warns about its own deprecated modules when the package is imported.
-    config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:pulumi_aws")

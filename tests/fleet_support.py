@@ -244,7 +244,7 @@ def _cloud_placeholders(env: str) -> dict[str, str]:
         "RDS_DATABASE": "landfall",
         "OPENSEARCH_ENDPOINT": f"https://vpc-{prefix}-abcdefghij.{_REGION}.es.amazonaws.com:443",
         "DOMAIN": domain,
-        "SECRETS_PREFIX": f"landfall/{env}",
+        "SECRETS_PREFIX": env,
         "AWS_REGION": _REGION,
         "AWS_ACCOUNT_ID": _ACCOUNT,
         "VPC_ID": "vpc-0123456789abcdef0",
@@ -285,7 +285,7 @@ _LOCAL_PLACEHOLDERS = {
     "RDS_DATABASE": "landfall",
     "OPENSEARCH_ENDPOINT": "http://opensearch.platform-data.svc.cluster.local:9200",
     "DOMAIN": "landfall.localhost",
-    "SECRETS_PREFIX": "landfall/local",
+    "SECRETS_PREFIX": "local",
 }
 
 

@@ -177,7 +177,7 @@ def test_control_plane_logs_go_to_an_encrypted_retained_group(env, plan, net, cf
     group = plan.one("aws:cloudwatch/logGroup:LogGroup", "eks-control-plane")
     assert group.inputs["name"] == f"/aws/eks/{cfg.name_prefix}/cluster"
     assert group.inputs["kmsKeyId"] == net["dataKmsKeyArn"]
-    assert group.inputs["retentionInDays"] == cfg.network.flow_log_retention_days
+    assert group.inputs["retentionInDays"] == cfg.cluster.log_retention_days
     assert group.options["protect"] is group.options["retainOnDelete"] is (env == "prod")
     assert depends_on(plan.one(EKS), group)
 
@@ -438,7 +438,7 @@ def test_each_service_reads_only_its_own_secrets(plan, net, cfg):
         allowed = grants(inline(plan, f"service-{service.name}"))
         prefix = f"arn:aws:secretsmanager:{cfg.region}:{cfg.account_id}:secret:"
         assert allowed["secretsmanager:GetSecretValue"] == [
-            f"{prefix}landfall/{cfg.environment}/{service.name}/*"
+            f"{prefix}{cfg.environment}/{service.name}/*"
         ]
         assert allowed["kms:Decrypt"] == [net["secretsKmsKeyArn"]]
         assert set(allowed) == {
@@ -676,7 +676,5 @@ def test_sixty_services_get_sixty_pinned_roles_and_plan_fast(capsys):
         [statement] = trust(cluster, f"service-{name}")
         subjects.add(statement["Condition"]["StringEquals"][f"{issuer}:sub"])
         secrets = grants(inline(cluster, f"service-{name}"))["secretsmanager:GetSecretValue"]
-        assert secrets == [
-            f"arn:aws:secretsmanager:eu-west-2:111111111111:secret:landfall/test/{name}/*"
-        ]
+        assert secrets == [f"arn:aws:secretsmanager:eu-west-2:111111111111:secret:test/{name}/*"]
     assert subjects == {f"system:serviceaccount:{n}:{n}" for n in names}

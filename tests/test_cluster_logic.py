@@ -156,6 +156,11 @@ def test_notifier_trusts_exactly_the_fleet_repository_branch(url):
     assert notifier_subjects(url, "main") == ["repo:example/landfall-fleet:ref:refs/heads/main"]
 
 
+def test_configured_notifier_subjects_replace_the_derived_one():
+    subjects = ["repo:example/payments:ref:refs/heads/main"]
+    assert notifier_subjects("ssh://git@gitlab.com/example/fleet.git", "main", subjects) == subjects
+
+
 def test_notifier_without_a_github_fleet_is_a_config_error():
     with pytest.raises(ConfigError) as err:
         notifier_subjects("ssh://git@gitlab.com/example/fleet.git", "main")
@@ -291,11 +296,9 @@ def test_external_dns_changes_records_in_its_zone_only():
 
 def test_service_reads_only_its_own_secrets_and_decrypts_through_secrets_manager():
     key = "arn:aws:kms:eu-west-2:111111111111:key/k"
-    read, decrypt = service_secrets_policy(
-        "eu-west-2", "111111111111", "landfall/test/payments", key
-    )
+    read, decrypt = service_secrets_policy("eu-west-2", "111111111111", "test/payments", key)
     assert read.resources == [
-        "arn:aws:secretsmanager:eu-west-2:111111111111:secret:landfall/test/payments/*"
+        "arn:aws:secretsmanager:eu-west-2:111111111111:secret:test/payments/*"
     ]
     assert set(read.actions) == {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
     assert decrypt.actions == ["kms:Decrypt"] and decrypt.resources == [key]

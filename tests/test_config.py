@@ -254,3 +254,36 @@ def test_cli_reports_config_errors_without_a_traceback(tmp_path):
     assert "landfall:network.vpcCidr" in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("gitops", "complaint"),
+    [
+        ({"source": "oci", "ociRepository": "fleet"}, "exactly one of ociSemver or ociTag"),
+        (
+            {"source": "oci", "ociRepository": "fleet", "ociTag": "v1", "ociSemver": ">=1.0.0"},
+            "exactly one of ociSemver or ociTag",
+        ),
+        ({"source": "oci", "ociRepository": "fleet", "ociTag": "latest"}, "immutable"),
+        ({"source": "git", "url": "https://github.com/example/fleet"}, "ssh:// URL"),
+    ],
+)
+def test_gitops_source_settings(gitops, complaint):
+    data = raw("test")
+    data["landfall:gitops"] = gitops
+    key, problem, fix = only_problem("test", data)
+    assert key == "landfall:gitops"
+    assert complaint in problem + fix
+
+
+def test_oci_source_with_a_semver_range_loads():
+    data = raw("test")
+    data["landfall:gitops"] = {"source": "oci", "ociRepository": "fleet", "ociSemver": ">=1.0.0"}
+    assert load_environment("test", data).gitops.oci_semver == ">=1.0.0"
+
+
+def test_notifier_subjects_must_name_one_repository_without_wildcards():
+    data = raw("test")
+    data["landfall:cluster"]["ciNotifierSubjects"] = ["repo:example/*:ref:refs/heads/main"]
+    key, problem, _ = only_problem("test", data)
+    assert key == "landfall:cluster.ciNotifierSubjects[0]" and "GitHub OIDC subject" in problem

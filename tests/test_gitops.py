@@ -175,7 +175,7 @@ def test_local_configmap_holds_the_in_cluster_equivalents(upstream):
         "RDS_DATABASE": "landfall",
         "OPENSEARCH_ENDPOINT": "http://opensearch.platform-data.svc.cluster.local:9200",
         "DOMAIN": "landfall.localhost",
-        "SECRETS_PREFIX": "landfall/local",
+        "SECRETS_PREFIX": "local",
     }
 
 
@@ -221,7 +221,7 @@ def test_cloud_configmap_values_come_from_the_upstream_stacks(env, upstream):
     assert data["EBS_KMS_KEY_ARN"] == net["dataKmsKeyArn"]
     assert data["AWS_LOAD_BALANCER_CONTROLLER_ROLE_ARN"] == cluster["loadBalancerControllerRoleArn"]
     assert data["EXTERNAL_DNS_ROLE_ARN"] == cluster["externalDnsRoleArn"]
-    assert data["SECRETS_PREFIX"] == f"landfall/{env}"
+    assert data["SECRETS_PREFIX"] == env
     assert data["PAYMENTS_ROLE_ARN"] == cluster["serviceRoleArns"]["payments"]
     assert data["PAYMENTS_TARGET_GROUP_ARN"] == net["targetGroupArns"]["payments"]
 
@@ -579,3 +579,17 @@ def test_a_malformed_deploy_key_is_named_without_leaking_it(stored, complaint):
     message = str(caught.value)
     assert complaint in message and "landfall/test/flux-deploy-key" in message
     assert "PRIVATE KEY" not in message and "testkeymaterial" not in message
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [({"ociSemver": ">=1.0.0"}, {"semver": ">=1.0.0"}), ({"ociTag": "v1.4.0"}, {"tag": "v1.4.0"})],
+)
+def test_oci_source_follows_a_semver_range_or_pins_a_tag(ref, expected):
+    from landfall.config import GitopsConfig
+    from landfall.flux import oci_repository_spec
+
+    gitops = GitopsConfig.model_validate({"source": "oci", "ociRepository": "fleet", **ref})
+    spec = oci_repository_spec(gitops, "111111111111.dkr.ecr.eu-west-2.amazonaws.com")
+    assert spec["ref"] == expected
+    assert spec["provider"] == "aws"

@@ -297,7 +297,11 @@ def test_oci_fleet_source_adds_its_ecr_repository():
     from landfall.harness import plan_environment
 
     raw = read_config_file(config_file("test"))
-    raw["landfall:gitops"] = {"source": "oci", "ociRepository": "fleet/landfall"}
+    raw["landfall:gitops"] = {
+        "source": "oci",
+        "ociRepository": "fleet/landfall",
+        "ociSemver": ">=1.0.0",
+    }
     plan = plan_environment("test", raw_config=raw, layers=("network",))
     names = {
         r.inputs["name"] for r in plan.stacks["network"].of_type("aws:ecr/repository:Repository")

@@ -397,8 +397,22 @@ def test_a_backend_url_in_the_environment_needs_no_whoami() -> None:
     assert "pulumi whoami --json" not in checks.consulted
 
 
+def without_secrets_provider(env: str) -> str:
+    """The committed settings file as it is before the bootstrap adds its secrets provider."""
+    text = (PROJECT_ROOT / f"Pulumi.{env}.yaml").read_text()
+    return "".join(
+        line for line in text.splitlines(keepends=True) if not line.startswith("secretsprovider:")
+    )
+
+
+def test_committed_cloud_settings_name_their_kms_secrets_provider() -> None:
+    for env in ("test", "prod"):
+        text = (PROJECT_ROOT / f"Pulumi.{env}.yaml").read_text()
+        assert f"secretsprovider: awskms://alias/landfall-{env}-pulumi?region=eu-west-2\n" in text
+
+
 def test_self_managed_backend_needs_a_secrets_provider_in_the_settings_file(tmp_path: Path) -> None:
-    shutil.copy(PROJECT_ROOT / "Pulumi.test.yaml", tmp_path / "Pulumi.test.yaml")
+    (tmp_path / "Pulumi.test.yaml").write_text(without_secrets_provider("test"))
     checks = RecordingChecks(PULUMI_BACKEND_URL="s3://landfall-state?region=eu-west-2").build()
     cfg = load_environment_file("test", tmp_path)
     problems = preflight(cfg, "up", checks, tmp_path)
@@ -411,7 +425,7 @@ def test_self_managed_backend_needs_a_secrets_provider_in_the_settings_file(tmp_
 
 
 def test_passphrase_provider_without_a_passphrase_is_reported(tmp_path: Path) -> None:
-    text = (PROJECT_ROOT / "Pulumi.test.yaml").read_text()
+    text = without_secrets_provider("test")
     (tmp_path / "Pulumi.test.yaml").write_text("encryptionsalt: v1:abc:def\n" + text)
     cfg = load_environment_file("test", tmp_path)
     problems = preflight(cfg, "up", RecordingChecks().build(), tmp_path)
