@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -20,7 +21,7 @@ class AlbArgs:
     name_prefix: str
     vpc_id: pulumi.Input[str]
     vpc_cidr: str
-    public_subnet_ids: list[pulumi.Input[str]]
+    public_subnet_ids: Sequence[pulumi.Input[str]]
     certificate_arn: pulumi.Input[str]
     zone_id: pulumi.Input[str]
     domain: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -22,7 +23,7 @@ def major_version(engine_version: str) -> str:
 class DatabaseArgs:
     name_prefix: str
     vpc_id: pulumi.Input[str]
-    data_subnet_ids: list[pulumi.Input[str]]
+    data_subnet_ids: Sequence[pulumi.Input[str]]
     client_security_group_id: pulumi.Input[str]
     storage_kms_key_arn: pulumi.Input[str]
     secret_kms_key_arn: pulumi.Input[str]
@@ -141,7 +142,7 @@ class Database(pulumi.ComponentResource):
         )
         self.address = instance.address
         self.port = instance.port
-        self.secret_arn = instance.master_user_secrets.apply(lambda s: s[0].secret_arn)
+        self.secret_arn = instance.master_user_secrets.apply(lambda s: str(s[0].secret_arn))
         self.security_group_id = sg.id
         self.instance_arn = instance.arn
         self.register_outputs({"address": self.address, "secretArn": self.secret_arn})

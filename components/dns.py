@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -10,7 +12,7 @@ import pulumi_aws as aws
 from landfall.protection import stateful
 
 
-def validation_records(options: list) -> list[dict[str, str]]:
+def validation_records(options: Sequence[Any]) -> list[dict[str, str]]:
     """Distinct DNS validation records: ACM returns the same record for a name and its wildcard."""
     seen: dict[str, dict[str, str]] = {}
     for o in options:
@@ -39,7 +41,7 @@ class Dns(pulumi.ComponentResource):
     zone_id: pulumi.Output[str]
     zone_arn: pulumi.Output[str]
     zone_name: pulumi.Output[str]
-    name_servers: pulumi.Output[list[str]]
+    name_servers: pulumi.Output[Sequence[str]]
     certificate_arn: pulumi.Output[str]
 
     def __init__(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -25,7 +26,7 @@ class SearchArgs:
     region: str
     account_id: str
     vpc_id: pulumi.Input[str]
-    data_subnet_ids: list[pulumi.Input[str]]
+    data_subnet_ids: Sequence[pulumi.Input[str]]
     client_security_group_id: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
     engine_version: str

@@ -151,7 +151,7 @@ class Vpc(pulumi.ComponentResource):
         aws.ec2.VpcEndpoint(
             f"{name}-s3",
             vpc_id=vpc.id,
-            service_name=region.region.apply(lambda r: f"com.amazonaws.{r}.s3"),
+            service_name=pulumi.Output.concat("com.amazonaws.", region.region, ".s3"),
             vpc_endpoint_type="Gateway",
             route_table_ids=route_tables,
             opts=child,
@@ -179,8 +179,8 @@ class Vpc(pulumi.ComponentResource):
                 aws.ec2.VpcEndpoint(
                     f"{name}-{service.replace('.', '-')}",
                     vpc_id=vpc.id,
-                    service_name=region.region.apply(
-                        lambda r, svc=service: f"com.amazonaws.{r}.{svc}"
+                    service_name=pulumi.Output.concat(
+                        "com.amazonaws.", region.region, f".{service}"
                     ),
                     vpc_endpoint_type="Interface",
                     private_dns_enabled=True,

@@ -75,9 +75,10 @@ def stack_reference(layer: str, env: str) -> pulumi.StackReference:
     return pulumi.StackReference(f"{env}-{layer}", stack_name=name)
 
 
-def read_outputs(contract: type[T], ref: pulumi.StackReference) -> T:
+def read_outputs(contract: type[T], ref: pulumi.StackReference) -> T:  # T: a contract dataclass
     """Every field of ``contract`` read from ``ref``; a missing output fails the deployment."""
-    values = {f.name: ref.require_output(to_camel(f.name)) for f in dataclasses.fields(contract)}
+    fields = dataclasses.fields(contract)  # type: ignore[arg-type]  # T is one of the dataclasses
+    values = {f.name: ref.require_output(to_camel(f.name)) for f in fields}
     return contract(**values)
 
 

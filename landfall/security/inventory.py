@@ -15,8 +15,11 @@ from landfall.security.policies import POLICIES, Policy, policy_named, stack_vio
 
 
 class Exemption(Protocol):
-    policy: str
-    reason: str
+    @property
+    def policy(self) -> str: ...
+
+    @property
+    def reason(self) -> str: ...
 
 
 class Recorded(Protocol):
