@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.security_groups import security_group, tcp_ingress
 from landfall.policies import alb_access_log_bucket_policy, document
 from landfall.protection import stateful
 
@@ -109,23 +110,21 @@ class Alb(pulumi.ComponentResource):
             opts=child,
         )
 
-        sg = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            vpc_id=args.vpc_id,
-            description="Internet-facing ALB: HTTP(S) in from anywhere, out to targets in the VPC",
-            tags={"Name": f"{args.name_prefix}-alb"},
-            opts=child,
+        sg = security_group(
+            name,
+            args.vpc_id,
+            "Internet-facing ALB: HTTP(S) in from anywhere, out to targets in the VPC",
+            f"{args.name_prefix}-alb",
+            child,
         )
         for port, purpose in ((80, "HTTP (redirected to HTTPS)"), (443, "HTTPS")):
-            aws.vpc.SecurityGroupIngressRule(
+            tcp_ingress(
                 f"{name}-in-{port}",
-                security_group_id=sg.id,
-                description=f"{purpose} from the internet",
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
+                sg.id,
+                port,
+                f"{purpose} from the internet",
+                child,
                 cidr_ipv4="0.0.0.0/0",
-                opts=child,
             )
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-out-targets",

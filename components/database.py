@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.security_groups import data_store_security_group
 from landfall.protection import stateful
 
 MARIADB_PORT = 3306
@@ -58,21 +59,14 @@ class Database(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         major = major_version(args.engine_version)
 
-        sg = aws.ec2.SecurityGroup(
-            f"{name}-sg",
+        sg = data_store_security_group(
+            name,
             vpc_id=args.vpc_id,
             description="MariaDB: only from the data-access security group",
-            tags={"Name": f"{args.name_prefix}-database"},
-            opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-data-access",
-            security_group_id=sg.id,
-            description="MariaDB from nodes carrying the data-access security group",
-            ip_protocol="tcp",
-            from_port=MARIADB_PORT,
-            to_port=MARIADB_PORT,
-            referenced_security_group_id=args.client_security_group_id,
+            name_tag=f"{args.name_prefix}-database",
+            port=MARIADB_PORT,
+            rule_description="MariaDB from nodes carrying the data-access security group",
+            client_security_group_id=args.client_security_group_id,
             opts=child,
         )
         subnets = aws.rds.SubnetGroup(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.security_groups import data_store_security_group
 from landfall.policies import (
     document,
     opensearch_access_policy,
@@ -59,21 +60,14 @@ class Search(pulumi.ComponentResource):
         domain_name = f"{args.name_prefix}-search"[:28]
         domain_arn = f"arn:aws:es:{args.region}:{args.account_id}:domain/{domain_name}"
 
-        sg = aws.ec2.SecurityGroup(
-            f"{name}-sg",
+        sg = data_store_security_group(
+            name,
             vpc_id=args.vpc_id,
             description="OpenSearch: HTTPS only from the data-access security group",
-            tags={"Name": f"{args.name_prefix}-search"},
-            opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-data-access",
-            security_group_id=sg.id,
-            description="HTTPS from nodes carrying the data-access security group",
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            referenced_security_group_id=args.client_security_group_id,
+            name_tag=f"{args.name_prefix}-search",
+            port=443,
+            rule_description="HTTPS from nodes carrying the data-access security group",
+            client_security_group_id=args.client_security_group_id,
             opts=child,
         )
         # Admins assume this role to manage OpenSearch security (roles, mappings) via FGAC.

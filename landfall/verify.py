@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from landfall.checks import (
@@ -47,6 +47,28 @@ DEPLOY = "run pulumi up for the {layer} stack ({env}-{layer}) and check its erro
 
 def _deploy(cfg: EnvironmentConfig, layer: str) -> str:
     return DEPLOY.format(layer=layer, env=cfg.environment)
+
+
+def _network_stack_findings(
+    check: str,
+    kind: str,
+    candidates: Iterable[tuple[str, Mapping[str, str], Any]],
+    evaluate: Callable[[Mapping[str, Any], EnvironmentConfig], list[Finding]],
+    cfg: EnvironmentConfig,
+    lookup: Lookup,
+) -> list[Finding]:
+    """``evaluate``'s findings for each (name, tags, resource) the lookup selects, or one failure
+    pointing at the network stack (which creates the database and the search domain)."""
+    found = lookup.select(candidates)
+    if not found:
+        return [
+            failed(
+                check,
+                f"no {kind} {lookup.describe()} in {cfg.region}",
+                f"{_deploy(cfg, 'network')}, or pass --name-prefix / --tag to find it",
+            )
+        ]
+    return [f for resource in found for f in evaluate(resource, cfg)]
 
 
 # --- EKS cluster ---------------------------------------------------------------------------------
@@ -367,18 +389,14 @@ def check_database(rds: Any, cfg: EnvironmentConfig, lookup: Lookup) -> list[Fin
         for page in rds.get_paginator("describe_db_instances").paginate()
         for i in page["DBInstances"]
     ]
-    found = lookup.select(
-        (i["DBInstanceIdentifier"], tag_dict(i.get("TagList")), i) for i in instances
+    return _network_stack_findings(
+        "database",
+        "RDS instance",
+        ((i["DBInstanceIdentifier"], tag_dict(i.get("TagList")), i) for i in instances),
+        database_findings,
+        cfg,
+        lookup,
     )
-    if not found:
-        return [
-            failed(
-                "database",
-                f"no RDS instance {lookup.describe()} in {cfg.region}",
-                f"{_deploy(cfg, 'network')}, or pass --name-prefix / --tag to find it",
-            )
-        ]
-    return [f for db in found for f in database_findings(db, cfg)]
 
 
 # --- OpenSearch -----------------------------------------------------------------------------
@@ -433,19 +451,17 @@ def check_search(opensearch: Any, cfg: EnvironmentConfig, lookup: Lookup) -> lis
     domains: list[dict[str, Any]] = []
     for i in range(0, len(names), 5):  # DescribeDomains takes at most five names
         domains += opensearch.describe_domains(DomainNames=names[i : i + 5])["DomainStatusList"]
-    found = lookup.select(
-        (d["DomainName"], tag_dict(opensearch.list_tags(ARN=d["ARN"]).get("TagList")), d)
-        for d in domains
+    return _network_stack_findings(
+        "search domain",
+        "OpenSearch domain",
+        (
+            (d["DomainName"], tag_dict(opensearch.list_tags(ARN=d["ARN"]).get("TagList")), d)
+            for d in domains
+        ),
+        search_findings,
+        cfg,
+        lookup,
     )
-    if not found:
-        return [
-            failed(
-                "search domain",
-                f"no OpenSearch domain {lookup.describe()} in {cfg.region}",
-                f"{_deploy(cfg, 'network')}, or pass --name-prefix / --tag to find it",
-            )
-        ]
-    return [f for d in found for f in search_findings(d, cfg)]
 
 
 # --- the run ---------------------------------------------------------------------------------

@@ -51,6 +51,10 @@ class MockContext:
     # Answers for invokes that look things up in the account (e.g. SSO roles), by token.
     lookups: dict[str, Any] = field(default_factory=dict)
 
+    def arn(self, service: str, resource: str) -> str:
+        """The ARN of a regional resource in this environment's account and region."""
+        return f"arn:aws:{service}:{self.region}:{self.account_id}:{resource}"
+
 
 InvokeHandler = Callable[[dict[str, Any], MockContext], dict[str, Any]]
 OutputHandler = Callable[[str, dict[str, Any], MockContext], dict[str, Any]]
@@ -78,6 +82,11 @@ def short_hash(text: str, length: int = 7) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
+def ec2_id(prefix: str, seed: str) -> str:
+    """An EC2-style ID (``vpc-``, ``sg-``, ...: the prefix and 17 hex digits)."""
+    return f"{prefix}-{short_hash(seed, 17)}"
+
+
 def physical_name(name: str) -> str:
     """What Pulumi auto-naming would produce: the logical name plus a random suffix."""
     return f"{name}-{short_hash(name)}"
@@ -90,7 +99,7 @@ def arn_for(type_token: str, name: str, ctx: MockContext) -> str:
     if service in _GLOBAL_SERVICES:
         account = "" if service in ("route53", "s3") else ctx.account_id
         return f"arn:aws:{service}::{account}:{kind}/{name}"
-    return f"arn:aws:{service}:{ctx.region}:{ctx.account_id}:{kind}/{name}"
+    return ctx.arn(service, f"{kind}/{name}")
 
 
 class PlatformMocks(pulumi.runtime.Mocks):
@@ -219,20 +228,20 @@ invoke("aws:iam/getPolicyDocument:getPolicyDocument")(
 @outputs("aws:ec2/vpc:Vpc")
 def _vpc(name: str, inputs: dict, ctx: MockContext) -> dict:
     return {
-        "id": f"vpc-{short_hash(name, 17)}",
-        "defaultSecurityGroupId": f"sg-{short_hash(name + 'default', 17)}",
-        "mainRouteTableId": f"rtb-{short_hash(name, 17)}",
+        "id": ec2_id("vpc", name),
+        "defaultSecurityGroupId": ec2_id("sg", name + "default"),
+        "mainRouteTableId": ec2_id("rtb", name),
     }
 
 
 @outputs("aws:ec2/subnet:Subnet")
 def _subnet(name: str, inputs: dict, ctx: MockContext) -> dict:
-    return {"id": f"subnet-{short_hash(name, 17)}"}
+    return {"id": ec2_id("subnet", name)}
 
 
 @outputs("aws:ec2/securityGroup:SecurityGroup")
 def _sg(name: str, inputs: dict, ctx: MockContext) -> dict:
-    return {"id": f"sg-{short_hash(name, 17)}", "name": inputs.get("name", physical_name(name))}
+    return {"id": ec2_id("sg", name), "name": inputs.get("name", physical_name(name))}
 
 
 @outputs("aws:route53/zone:Zone")
@@ -250,7 +259,7 @@ def _certificate(name: str, inputs: dict, ctx: MockContext) -> dict:
     domains = [inputs["domainName"], *inputs.get("subjectAlternativeNames", [])]
     # Like ACM, a name and its wildcard get the same validation record.
     return {
-        "arn": f"arn:aws:acm:{ctx.region}:{ctx.account_id}:certificate/{short_hash(name, 32)}",
+        "arn": ctx.arn("acm", f"certificate/{short_hash(name, 32)}"),
         "domainValidationOptions": [
             {
                 "domainName": d,
@@ -269,7 +278,7 @@ def _alb(name: str, inputs: dict, ctx: MockContext) -> dict:
     lb_name = inputs.get("name", physical_name(name)[:32])
     suffix = f"app/{lb_name}/{short_hash(name, 16)}"
     return {
-        "arn": f"arn:aws:elasticloadbalancing:{ctx.region}:{ctx.account_id}:loadbalancer/{suffix}",
+        "arn": ctx.arn("elasticloadbalancing", f"loadbalancer/{suffix}"),
         "arnSuffix": suffix,
         "dnsName": f"{lb_name}-{short_hash(name, 10)}.{ctx.region}.elb.amazonaws.com",
         "zoneId": "ZHURV8PSTC4K8",
@@ -281,7 +290,7 @@ def _tg(name: str, inputs: dict, ctx: MockContext) -> dict:
     tg_name = inputs.get("name", physical_name(name)[:32])
     suffix = f"targetgroup/{tg_name}/{short_hash(name, 16)}"
     return {
-        "arn": f"arn:aws:elasticloadbalancing:{ctx.region}:{ctx.account_id}:{suffix}",
+        "arn": ctx.arn("elasticloadbalancing", suffix),
         "arnSuffix": suffix,
     }
 
@@ -291,14 +300,15 @@ def _rds(name: str, inputs: dict, ctx: MockContext) -> dict:
     ident = inputs.get("identifier", physical_name(name))
     address = f"{ident}.placeholder.{ctx.region}.rds.amazonaws.com"
     return {
-        "arn": f"arn:aws:rds:{ctx.region}:{ctx.account_id}:db:{ident}",
+        "arn": ctx.arn("rds", f"db:{ident}"),
         "address": address,
         "endpoint": f"{address}:3306",
         "port": inputs.get("port", 3306),
         "masterUserSecrets": [
             {
-                "secretArn": f"arn:aws:secretsmanager:{ctx.region}:{ctx.account_id}:secret:"
-                f"rds!db-{short_hash(name, 36)}-AbCdEf",
+                "secretArn": ctx.arn(
+                    "secretsmanager", f"secret:rds!db-{short_hash(name, 36)}-AbCdEf"
+                ),
                 "kmsKeyId": inputs.get("masterUserSecretKmsKeyId", ""),
                 "secretStatus": "active",
             }
@@ -310,7 +320,7 @@ def _rds(name: str, inputs: dict, ctx: MockContext) -> dict:
 def _search(name: str, inputs: dict, ctx: MockContext) -> dict:
     domain = inputs.get("domainName", name)
     return {
-        "arn": f"arn:aws:es:{ctx.region}:{ctx.account_id}:domain/{domain}",
+        "arn": ctx.arn("es", f"domain/{domain}"),
         "endpoint": f"vpc-{domain}-{short_hash(name, 26)}.{ctx.region}.es.amazonaws.com",
         "domainId": f"{ctx.account_id}/{domain}",
     }
@@ -320,7 +330,7 @@ def _search(name: str, inputs: dict, ctx: MockContext) -> dict:
 def _ecr(name: str, inputs: dict, ctx: MockContext) -> dict:
     repo = inputs.get("name", name)
     return {
-        "arn": f"arn:aws:ecr:{ctx.region}:{ctx.account_id}:repository/{repo}",
+        "arn": ctx.arn("ecr", f"repository/{repo}"),
         "registryId": ctx.account_id,
         "repositoryUrl": f"{ctx.account_id}.dkr.ecr.{ctx.region}.amazonaws.com/{repo}",
     }
@@ -329,7 +339,7 @@ def _ecr(name: str, inputs: dict, ctx: MockContext) -> dict:
 @outputs("aws:kms/key:Key")
 def _kms(name: str, inputs: dict, ctx: MockContext) -> dict:
     key_id = f"{short_hash(name, 8)}-0000-4000-8000-{short_hash(name + 'k', 12)}"
-    return {"keyId": key_id, "arn": f"arn:aws:kms:{ctx.region}:{ctx.account_id}:key/{key_id}"}
+    return {"keyId": key_id, "arn": ctx.arn("kms", f"key/{key_id}")}
 
 
 @outputs("aws:s3/bucket:Bucket")
@@ -354,7 +364,7 @@ def _policy(name: str, inputs: dict, ctx: MockContext) -> dict:
 @outputs("aws:cloudwatch/logGroup:LogGroup")
 def _log_group(name: str, inputs: dict, ctx: MockContext) -> dict:
     group = inputs.get("name", physical_name(name))
-    return {"arn": f"arn:aws:logs:{ctx.region}:{ctx.account_id}:log-group:{group}", "name": group}
+    return {"arn": ctx.arn("logs", f"log-group:{group}"), "name": group}
 
 
 @outputs("aws:route53/record:Record")
@@ -406,7 +416,7 @@ def _secret_version(args: dict, ctx: MockContext) -> dict:
     return {
         "id": secret_id,
         "secretId": secret_id,
-        "arn": f"arn:aws:secretsmanager:{ctx.region}:{ctx.account_id}:secret:{secret_id}-AbCdEf",
+        "arn": ctx.arn("secretsmanager", f"secret:{secret_id}-AbCdEf"),
         "secretString": value,
         "versionId": "00000000-0000-4000-8000-000000000000",
         "versionStages": ["AWSCURRENT"],
@@ -517,11 +527,11 @@ def _eks_cluster(name: str, inputs: dict, ctx: MockContext) -> dict:
     endpoint = f"https://{short_hash(cluster, 32).upper()}.gr7.{ctx.region}.eks.amazonaws.com"
     ca = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCnBsYWNlaG9sZGVyCg=="
     kubeconfig = _kubeconfig(cluster, endpoint, ca, ctx.region)
-    security_group = f"sg-{short_hash(cluster + 'eks-cluster-sg', 17)}"
+    security_group = ec2_id("sg", cluster + "eks-cluster-sg")
     node_security_group = (
         security_group
         if inputs.get("skipDefaultSecurityGroups")
-        else f"sg-{short_hash(cluster + 'node', 17)}"
+        else ec2_id("sg", cluster + "node")
     )
     return {
         "kubeconfig": kubeconfig,
@@ -546,18 +556,17 @@ def _node_group(name: str, inputs: dict, ctx: MockContext) -> dict:
     return {
         "id": f"{cluster}:{group}",
         "nodeGroupName": group,
-        "arn": f"arn:aws:eks:{ctx.region}:{ctx.account_id}:nodegroup/{cluster}/{group}/"
-        f"{_eks_uuid(name)}",
+        "arn": ctx.arn("eks", f"nodegroup/{cluster}/{group}/{_eks_uuid(name)}"),
         "status": "ACTIVE",
     }
 
 
 @outputs("aws:ec2/launchTemplate:LaunchTemplate")
 def _launch_template(name: str, inputs: dict, ctx: MockContext) -> dict:
-    template_id = f"lt-{short_hash(name, 17)}"
+    template_id = ec2_id("lt", name)
     return {
         "id": template_id,
-        "arn": f"arn:aws:ec2:{ctx.region}:{ctx.account_id}:launch-template/{template_id}",
+        "arn": ctx.arn("ec2", f"launch-template/{template_id}"),
         "latestVersion": 1,
         "defaultVersion": 1,
     }
@@ -574,8 +583,7 @@ def _addon(name: str, inputs: dict, ctx: MockContext) -> dict:
     cluster, addon = inputs.get("clusterName", "cluster"), inputs["addonName"]
     return {
         "id": f"{cluster}:{addon}",
-        "arn": f"arn:aws:eks:{ctx.region}:{ctx.account_id}:addon/{cluster}/{addon}/"
-        f"{_eks_uuid(name)}",
+        "arn": ctx.arn("eks", f"addon/{cluster}/{addon}/{_eks_uuid(name)}"),
     }
 
 
@@ -584,6 +592,7 @@ def _access_entry(name: str, inputs: dict, ctx: MockContext) -> dict:
     cluster = inputs.get("clusterName", "cluster")
     return {
         "id": f"{cluster}:{inputs['principalArn']}",
-        "accessEntryArn": f"arn:aws:eks:{ctx.region}:{ctx.account_id}:access-entry/{cluster}/"
-        f"role/{ctx.account_id}/{short_hash(name, 12)}",
+        "accessEntryArn": ctx.arn(
+            "eks", f"access-entry/{cluster}/role/{ctx.account_id}/{short_hash(name, 12)}"
+        ),
     }

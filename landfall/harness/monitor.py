@@ -58,32 +58,23 @@ class RecordingMonitor(MockMonitor):
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
-        _ensure_event_loop()
-        inputs = rpc.deserialize_properties(request.object)
         options: dict[str, Any] = {
             "protect": request.protect if request.HasField("protect") else False,
             "retainOnDelete": (
                 request.retainOnDelete if request.HasField("retainOnDelete") else False
             ),
-            "dependsOn": sorted(request.dependencies),
-            "provider": request.provider or None,
             "ignoreChanges": list(request.ignoreChanges),
             "deleteBeforeReplace": request.deleteBeforeReplace,
-            "additionalSecretOutputs": list(request.additionalSecretOutputs),
         }
         if request.providers:
             options["providers"] = dict(request.providers)
-        self.recorded.append(
-            RecordedResource(
-                type=request.type,
-                name=request.name,
-                urn=response.urn,
-                parent=request.parent or None,
-                custom=bool(request.custom),
-                remote=bool(request.remote),
-                inputs=_plain(inputs),
-                options=options,
-            )
+        self._record(
+            request,
+            response.urn,
+            request.object,
+            custom=bool(request.custom),
+            remote=bool(request.remote),
+            options=options,
         )
         return response
 
@@ -91,26 +82,49 @@ class RecordingMonitor(MockMonitor):
         """Reads (``Resource.get``, StackReference) are recorded too, marked ``read`` with the ID
         looked up, so an inventory shows every StackReference a stack makes."""
         response = super().ReadResource(request)
+        self._record(
+            request,
+            response.urn,
+            request.properties,
+            custom=True,
+            remote=False,
+            options={
+                "read": request.id,
+                "protect": False,
+                "retainOnDelete": False,
+                "ignoreChanges": [],
+                "deleteBeforeReplace": False,
+            },
+        )
+        return response
+
+    def _record(
+        self,
+        request: Any,
+        urn: str,
+        properties: Any,
+        *,
+        custom: bool,
+        remote: bool,
+        options: dict[str, Any],
+    ) -> None:
+        """Record a registration or read; ``options`` adds what differs between the two to the
+        options both requests carry."""
         _ensure_event_loop()
         self.recorded.append(
             RecordedResource(
                 type=request.type,
                 name=request.name,
-                urn=response.urn,
+                urn=urn,
                 parent=request.parent or None,
-                custom=True,
-                remote=False,
-                inputs=_plain(rpc.deserialize_properties(request.properties)),
+                custom=custom,
+                remote=remote,
+                inputs=_plain(rpc.deserialize_properties(properties)),
                 options={
-                    "read": request.id,
-                    "protect": False,
-                    "retainOnDelete": False,
+                    **options,
                     "dependsOn": sorted(request.dependencies),
                     "provider": request.provider or None,
-                    "ignoreChanges": [],
-                    "deleteBeforeReplace": False,
                     "additionalSecretOutputs": list(request.additionalSecretOutputs),
                 },
             )
         )
-        return response

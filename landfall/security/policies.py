@@ -206,6 +206,15 @@ def _document_check(
     return check
 
 
+def _must_be_true(*path: str) -> Check:
+    """A check that the setting at ``path`` is true; unset fails (AWS's default is off)."""
+
+    def check(type_token: str, props: Props) -> list[str]:
+        return [] if is_true(get(props, *path)) else [f"{'.'.join(path)} is not true"]
+
+    return check
+
+
 # --- EKS control plane ---------------------------------------------------------------------------
 
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
@@ -600,12 +609,6 @@ def _alb_access_logs(type_token: str, props: Props) -> list[str]:
     return []
 
 
-def _lb_deletion_protection(type_token: str, props: Props) -> list[str]:
-    if not is_true(get(props, "enableDeletionProtection")):
-        return ["enableDeletionProtection is not true"]
-    return []
-
-
 # --- RDS -----------------------------------------------------------------------------------------
 
 RDS = "aws:rds/instance:Instance"
@@ -626,12 +629,6 @@ def _rds_not_public(type_token: str, props: Props) -> list[str]:
     return ["publiclyAccessible is true"] if is_true(get(props, "publiclyAccessible")) else []
 
 
-def _rds_encrypted(type_token: str, props: Props) -> list[str]:
-    if not is_true(get(props, "storageEncrypted")):
-        return ["storageEncrypted is not true"]
-    return []
-
-
 def _rds_backups(type_token: str, props: Props) -> list[str]:
     if _replica(props):
         return []
@@ -641,12 +638,6 @@ def _rds_backups(type_token: str, props: Props) -> list[str]:
             f"backupRetentionPeriod is {days if days is not None else 'unset'}; set it to "
             "at least 1 day"
         ]
-    return []
-
-
-def _rds_iam_auth(type_token: str, props: Props) -> list[str]:
-    if not is_true(get(props, "iamDatabaseAuthenticationEnabled")):
-        return ["iamDatabaseAuthenticationEnabled is not true"]
     return []
 
 
@@ -786,12 +777,6 @@ def _kms_rotation(type_token: str, props: Props) -> list[str]:
     if spec != "SYMMETRIC_DEFAULT" or usage != "ENCRYPT_DECRYPT":
         return []  # AWS rotates only symmetric encryption keys
     return [] if is_true(get(props, "enableKeyRotation")) else ["enableKeyRotation is not true"]
-
-
-def _ecr_scan(type_token: str, props: Props) -> list[str]:
-    if not is_true(get(props, "imageScanningConfiguration", "scanOnPush")):
-        return ["imageScanningConfiguration.scanOnPush is not true"]
-    return []
 
 
 def _ecr_immutable(type_token: str, props: Props) -> list[str]:
@@ -1149,7 +1134,7 @@ POLICIES: tuple[Policy, ...] = (
         source="AWS FSBP ELB.6",
         severity="medium",
         resource_types=(LB,),
-        check=_lb_deletion_protection,
+        check=_must_be_true("enableDeletionProtection"),
         fix="enableDeletionProtection: true",
         url=f"{FSBP}/elb-controls.html#elb-6",
         environments=PROD_ONLY,
@@ -1170,7 +1155,7 @@ POLICIES: tuple[Policy, ...] = (
         source="AWS FSBP RDS.3",
         severity="high",
         resource_types=(RDS,),
-        check=_rds_encrypted,
+        check=_must_be_true("storageEncrypted"),
         fix="storageEncrypted: true (kmsKeyId: a customer-managed key)",
         url=f"{FSBP}/rds-controls.html#rds-3",
     ),
@@ -1190,7 +1175,7 @@ POLICIES: tuple[Policy, ...] = (
         source="AWS FSBP RDS.10",
         severity="medium",
         resource_types=(RDS,),
-        check=_rds_iam_auth,
+        check=_must_be_true("iamDatabaseAuthenticationEnabled"),
         fix="iamDatabaseAuthenticationEnabled: true",
         url=f"{FSBP}/rds-controls.html#rds-10",
     ),
@@ -1314,7 +1299,7 @@ POLICIES: tuple[Policy, ...] = (
         source="AWS FSBP ECR.1; CIS Amazon EKS Benchmark 5.1.1",
         severity="high",
         resource_types=(ECR_REPO,),
-        check=_ecr_scan,
+        check=_must_be_true("imageScanningConfiguration", "scanOnPush"),
         fix="imageScanningConfiguration: {scanOnPush: true}",
         url=f"{FSBP}/ecr-controls.html#ecr-1",
     ),
