@@ -142,12 +142,21 @@ class PlatformMocks(pulumi.runtime.Mocks):
 # --- invokes ------------------------------------------------------------------------------------
 
 
+_DIRECTIONS = {"northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw"}
+
+
+def zone_id_prefix(region: str) -> str:
+    """AWS zone-ID prefix of a region: eu-west-2 -> euw2, ap-southeast-2 -> apse2."""
+    *area, direction, number = region.split("-")
+    return "".join(area) + _DIRECTIONS.get(direction, direction[0]) + number
+
+
 @invoke("aws:index/getAvailabilityZones:getAvailabilityZones")
 def _azs(args: dict, ctx: MockContext) -> dict:
     letters = "abc"
     return {
         "names": [f"{ctx.region}{x}" for x in letters],
-        "zoneIds": [f"euw2-az{i}" for i in range(1, len(letters) + 1)],
+        "zoneIds": [f"{zone_id_prefix(ctx.region)}-az{i}" for i in range(1, len(letters) + 1)],
         "state": "available",
         "id": ctx.region,
     }
