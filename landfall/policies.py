@@ -396,10 +396,13 @@ def load_balancer_controller_policy(
 
     * the internet-facing ALB is the network stack's; the controller only registers pod IPs in
       its target groups (``target_group_arns``, TargetGroupBinding) and opens the node security
-      group to it, so nothing here may create, change or delete an ALB, listener or WAF/Shield;
-    * it may create network load balancers only (R17), and only tagged
+      group to it, and may not touch WAF or Shield;
+    * it may create only *internal* load balancers (``elasticloadbalancing:Scheme``): the ALB
+      that Ingresses share through ``group.name`` (R16) and NLBs for Lambda callers in the VPC
+      (R17), named ``k8s-*`` as the controller names them and tagged
       ``elbv2.k8s.aws/cluster=<this cluster>``; everything it later changes or deletes must carry
-      that tag with this cluster's name, not just any cluster's;
+      that tag with this cluster's name, and its listeners and rules must belong to ``k8s-*``
+      load balancers, so the network stack's ALB (``landfall-<env>-public``) is out of reach;
     * every ARN is pinned to this account and region.
     """
     elb = f"arn:aws:elasticloadbalancing:{region}:{account_id}"
@@ -416,7 +419,12 @@ def load_balancer_controller_policy(
     keeps_cluster_tag = Condition(
         test="Null", variable=f"aws:RequestTag/{LBC_TAG}", values=["true"]
     )
-    nlbs_and_target_groups = [f"{elb}:targetgroup/*/*", f"{elb}:loadbalancer/net/*/*"]
+    # The controller names what it creates k8s-<namespace>-<name>-<hash> (ingress groups:
+    # k8s-<group>-<hash>); the network stack's ALB is named landfall-<env>-public.
+    own_load_balancers = [f"{elb}:loadbalancer/{kind}/k8s-*/*" for kind in ("app", "net")]
+    own_listeners = [f"{elb}:listener/{kind}/k8s-*/*/*" for kind in ("app", "net")]
+    own_rules = [f"{elb}:listener-rule/app/k8s-*/*/*/*"]
+    load_balancers_and_target_groups = [f"{elb}:targetgroup/*/*", *own_load_balancers]
     statements = [
         Statement(
             sid="Discover",
@@ -513,11 +521,18 @@ def load_balancer_controller_policy(
             conditions=[owned],
         ),
         Statement(
-            sid="CreateNetworkLoadBalancersOnly",
+            sid="CreateInternalLoadBalancersOnly",
             effect="Allow",
             actions=["elasticloadbalancing:CreateLoadBalancer"],
-            resources=[f"{elb}:loadbalancer/net/*/*"],
-            conditions=[tagging_for_us],
+            resources=own_load_balancers,
+            conditions=[
+                tagging_for_us,
+                Condition(
+                    test="StringEquals",
+                    variable="elasticloadbalancing:Scheme",
+                    values=["internal"],
+                ),
+            ],
         ),
         Statement(
             sid="CreateOwnTargetGroups",
@@ -530,7 +545,7 @@ def load_balancer_controller_policy(
             sid="TagOnCreate",
             effect="Allow",
             actions=["elasticloadbalancing:AddTags"],
-            resources=nlbs_and_target_groups,
+            resources=load_balancers_and_target_groups,
             conditions=[
                 Condition(
                     test="StringEquals",
@@ -544,7 +559,7 @@ def load_balancer_controller_policy(
             sid="RetagOwnLoadBalancers",
             effect="Allow",
             actions=["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
-            resources=nlbs_and_target_groups,
+            resources=load_balancers_and_target_groups,
             conditions=[owned, keeps_cluster_tag],
         ),
         Statement(
@@ -569,7 +584,7 @@ def load_balancer_controller_policy(
             conditions=[owned],
         ),
         Statement(
-            sid="NetworkLoadBalancerListeners",
+            sid="OwnLoadBalancerListeners",
             effect="Allow",
             actions=[
                 "elasticloadbalancing:CreateListener",
@@ -578,13 +593,24 @@ def load_balancer_controller_policy(
                 "elasticloadbalancing:AddListenerCertificates",
                 "elasticloadbalancing:RemoveListenerCertificates",
             ],
-            resources=[f"{elb}:loadbalancer/net/*/*", f"{elb}:listener/net/*/*/*"],
+            resources=[*own_load_balancers, *own_listeners],
         ),
         Statement(
-            sid="TagNetworkLoadBalancerListeners",
+            sid="OwnIngressRules",
+            effect="Allow",
+            actions=[
+                "elasticloadbalancing:CreateRule",
+                "elasticloadbalancing:ModifyRule",
+                "elasticloadbalancing:DeleteRule",
+                "elasticloadbalancing:SetRulePriorities",
+            ],
+            resources=[own_listeners[0], *own_rules],
+        ),
+        Statement(
+            sid="TagOwnListenersAndRules",
             effect="Allow",
             actions=["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
-            resources=[f"{elb}:listener/net/*/*/*"],
+            resources=[*own_listeners, *own_rules],
         ),
     ]
     if target_group_arns is not None:

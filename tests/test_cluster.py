@@ -411,7 +411,7 @@ def test_external_dns_may_change_records_in_the_environment_zone_only(plan, net)
     assert attachments(plan, "external-dns") == set()
 
 
-def test_load_balancer_controller_binds_pods_and_creates_only_tagged_nlbs(plan, net, cfg):
+def test_load_balancer_controller_binds_pods_and_creates_only_internal_tagged_lbs(plan, net, cfg):
     policy = inline(plan, "aws-load-balancer-controller")
     allowed = grants(policy)
     assert not any(action == "*" or action.endswith(":*") for action in allowed)
@@ -421,15 +421,33 @@ def test_load_balancer_controller_binds_pods_and_creates_only_tagged_nlbs(plan, 
     )
     node_sg = plan.outputs["nodeSecurityGroupId"]
     assert by_sid["OpenNodesToLoadBalancers"]["Resource"].endswith(f":security-group/{node_sg}")
-    create = by_sid["CreateNetworkLoadBalancersOnly"]
-    assert create["Resource"].endswith(":loadbalancer/net/*/*")
+    create = by_sid["CreateInternalLoadBalancersOnly"]
+    assert sorted(as_list(create["Resource"])) == [
+        f"arn:aws:elasticloadbalancing:eu-west-2:{cfg.account_id}:loadbalancer/{kind}/k8s-*/*"
+        for kind in ("app", "net")
+    ]
     assert create["Condition"] == {
-        "StringEquals": {"aws:RequestTag/elbv2.k8s.aws/cluster": cfg.name_prefix}
+        "StringEquals": {
+            "aws:RequestTag/elbv2.k8s.aws/cluster": cfg.name_prefix,
+            "elasticloadbalancing:Scheme": "internal",
+        }
     }
-    assert allowed["elasticloadbalancing:CreateLoadBalancer"] == [create["Resource"]]
+    assert allowed["elasticloadbalancing:CreateLoadBalancer"] == as_list(create["Resource"])
     assert by_sid["ManageOwnLoadBalancers"]["Condition"] == {
         "StringEquals": {"aws:ResourceTag/elbv2.k8s.aws/cluster": cfg.name_prefix}
     }
+    # The network stack's internet-facing ALB, its listeners and rules are out of reach (R15).
+    network_alb = net["albArn"].split(":loadbalancer/")[1].split("/")[1]
+    assert network_alb == f"landfall-{cfg.environment}-public"
+    for action, resources in allowed.items():
+        if not action.startswith("elasticloadbalancing:") or ":Describe" in action:
+            continue
+        for resource in resources:
+            assert network_alb not in resource, (action, resource)
+            if any(
+                kind in resource for kind in (":loadbalancer/", ":listener/", ":listener-rule/")
+            ):
+                assert "/k8s-*/" in resource, (action, resource)
 
 
 def test_each_service_reads_only_its_own_secrets(plan, net, cfg):

@@ -323,20 +323,28 @@ def test_load_balancer_controller_is_least_privilege():
     assert not any(
         a.split(":")[0] in {"wafv2", "waf-regional", "shield", "cognito-idp"} for a in actions
     )
-    for forbidden in ("elasticloadbalancing:CreateRule", "elasticloadbalancing:SetWebAcl"):
-        assert forbidden not in actions
+    assert "elasticloadbalancing:SetWebAcl" not in actions
     by_sid = {s.sid: s for s in statements}
-    create = by_sid["CreateNetworkLoadBalancersOnly"]
+    create = by_sid["CreateInternalLoadBalancersOnly"]
     assert create.actions == ["elasticloadbalancing:CreateLoadBalancer"]
     assert create.resources == [
-        "arn:aws:elasticloadbalancing:eu-west-2:111111111111:loadbalancer/net/*/*"
+        "arn:aws:elasticloadbalancing:eu-west-2:111111111111:loadbalancer/app/k8s-*/*",
+        "arn:aws:elasticloadbalancing:eu-west-2:111111111111:loadbalancer/net/k8s-*/*",
     ]
     assert _conditions(create) == {
-        ("StringEquals", "aws:RequestTag/elbv2.k8s.aws/cluster"): ["landfall-test"]
+        ("StringEquals", "aws:RequestTag/elbv2.k8s.aws/cluster"): ["landfall-test"],
+        ("StringEquals", "elasticloadbalancing:Scheme"): ["internal"],
     }
     assert [
         s.sid for s in statements if "elasticloadbalancing:CreateLoadBalancer" in s.actions
-    ] == ["CreateNetworkLoadBalancersOnly"]
+    ] == ["CreateInternalLoadBalancersOnly"]
+    # Listener and rule changes only on the controller's own k8s-* load balancers, never on the
+    # network stack's ALB (landfall-<env>-public).
+    for s in statements:
+        if {"elasticloadbalancing:CreateRule", "elasticloadbalancing:CreateListener"} & set(
+            s.actions
+        ):
+            assert s.resources and all("/k8s-*/" in r for r in s.resources), s.sid
     # Everything that changes or deletes is tied to this cluster's tag (or named resources).
     for s in statements:
         writes = [
