@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +54,16 @@ ROOT_SOURCE = {"kind": "GitRepository", "name": "flux-system"}
 # What the gitops stack applies to the Kustomizations of clusters/<env> when the environment's
 # source is an OCI artifact (the stack names its OCIRepository flux-system too).
 OCI_SOURCE_PATCH = [{"op": "replace", "path": "/spec/sourceRef/kind", "value": "OCIRepository"}]
+
+# Ephemeral development environments (R23): Flux Kustomizations labelled like this, listed in
+# clusters/<env>/dev-environments, each building EPHEMERAL_TEMPLATE into its own namespace.
+# They are not part of the platform a cluster runs (cluster_kustomizations leaves them out, so
+# the test/prod comparison and the platform's rules do not see them);
+# tests/test_fleet_ephemeral.py checks them with the same machinery.
+EPHEMERAL_LABEL = "landfall.io/ephemeral"
+DEV_ENVIRONMENT_LABEL = "landfall.io/dev-environment"
+EPHEMERAL_TEMPLATE = "environments/ephemeral"
+DEV_ENVIRONMENTS_DIR = "dev-environments"  # under clusters/<env>
 
 CLUSTER_SCOPED_KINDS = frozenset(
     {
@@ -99,6 +111,35 @@ def kustomize_build(path: str) -> str:
     )
     if proc.returncode != 0:
         raise KustomizeError(f"kubectl kustomize {rel}: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+@functools.cache
+def kustomize_build_into(path: str, namespace: str) -> str:
+    """What Flux builds for a Kustomization with ``targetNamespace``: it sets ``namespace`` on
+    the path's kustomization, so kustomize moves every namespaced object there and renames
+    Namespace objects. Reproduced with an overlay holding only that field."""
+    rel = _fleet_relative(path)
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        raise KustomizeError("kubectl is not installed (the fleet tests build with its kustomize)")
+    with tempfile.TemporaryDirectory() as tmp:
+        base = os.path.relpath(FLEET / rel, tmp)  # kustomize accepts relative bases only
+        (Path(tmp) / "kustomization.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                    "kind": "Kustomization",
+                    "namespace": namespace,
+                    "resources": [base],
+                }
+            )
+        )
+        proc = subprocess.run(
+            [kubectl, "kustomize", tmp], capture_output=True, text=True, timeout=120, check=False
+        )
+    if proc.returncode != 0:
+        raise KustomizeError(f"kubectl kustomize {rel} (namespace {namespace}): {proc.stderr}")
     return proc.stdout
 
 
@@ -307,6 +348,7 @@ class FluxKustomization:
     name: str
     namespace: str
     path: str  # relative to the fleet root, without the leading ./
+    target_namespace: str | None
     depends_on: tuple[str, ...]
     inline_vars: Mapping[str, str]
     substitute_from: tuple[tuple[str, str], ...]  # (kind, name)
@@ -320,6 +362,7 @@ class FluxKustomization:
             name=obj["metadata"]["name"],
             namespace=obj["metadata"].get("namespace", ""),
             path=str(spec.get("path", "")).removeprefix("./"),
+            target_namespace=spec.get("targetNamespace"),
             depends_on=tuple(d["name"] for d in spec.get("dependsOn") or ()),
             inline_vars=dict(post.get("substitute") or {}),
             substitute_from=tuple((r["kind"], r["name"]) for r in post.get("substituteFrom") or ()),
@@ -337,10 +380,26 @@ def cluster_root(env: str) -> str:
     return f"clusters/{env}"
 
 
+def is_dev_environment(obj: Obj) -> bool:
+    """A Flux Kustomization of an ephemeral development environment (labelled as such)."""
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    return is_flux_kustomization(obj) and labels.get(EPHEMERAL_LABEL) == "true"
+
+
 @functools.cache
-def cluster_kustomizations(env: str) -> tuple[FluxKustomization, ...]:
+def _entry_point_kustomizations(env: str) -> tuple[FluxKustomization, ...]:
     objects = load_objects(kustomize_build(cluster_root(env)))
     return tuple(FluxKustomization.from_object(o) for o in objects if is_flux_kustomization(o))
+
+
+def cluster_kustomizations(env: str) -> tuple[FluxKustomization, ...]:
+    """The platform's Flux Kustomizations of ``env`` (development environments excluded)."""
+    return tuple(k for k in _entry_point_kustomizations(env) if not is_dev_environment(k.obj))
+
+
+def dev_environments(env: str) -> tuple[FluxKustomization, ...]:
+    """The ephemeral development environments ``clusters/<env>`` runs (none by default)."""
+    return tuple(k for k in _entry_point_kustomizations(env) if is_dev_environment(k.obj))
 
 
 def substitution_values(env: str, ks: FluxKustomization) -> dict[str, str]:
@@ -364,21 +423,25 @@ class Applied:
     objects: tuple[Obj, ...]  # after substitution with the env's placeholder values
 
 
+def apply_kustomization(env: str, ks: FluxKustomization) -> Applied:
+    """Build (into ``targetNamespace`` if set) and substitute what ``ks`` applies in ``env``."""
+    text = (
+        kustomize_build_into(ks.path, ks.target_namespace)
+        if ks.target_namespace
+        else kustomize_build(ks.path)
+    )
+    return Applied(
+        env=env,
+        kustomization=ks,
+        raw_text=text,
+        raw_objects=tuple(load_objects(text)),
+        objects=tuple(substitute_objects(text, substitution_values(env, ks))),
+    )
+
+
 @functools.cache
 def applied(env: str) -> tuple[Applied, ...]:
-    result = []
-    for ks in cluster_kustomizations(env):
-        text = kustomize_build(ks.path)
-        result.append(
-            Applied(
-                env=env,
-                kustomization=ks,
-                raw_text=text,
-                raw_objects=tuple(load_objects(text)),
-                objects=tuple(substitute_objects(text, substitution_values(env, ks))),
-            )
-        )
-    return tuple(result)
+    return tuple(apply_kustomization(env, ks) for ks in cluster_kustomizations(env))
 
 
 def cluster_objects(env: str, *, raw: bool = False) -> list[Obj]:

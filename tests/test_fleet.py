@@ -39,6 +39,7 @@ from fleet_support import (
     environment_keys,
     find,
     fleet_paths,
+    is_dev_environment,
     key,
     kustomize_build,
     load_objects,
@@ -443,7 +444,13 @@ def test_cloud_clusters_run_the_aws_components(env: str) -> None:
 
 
 def _normalised(env: str) -> dict[tuple[str, str, str, str], Obj]:
-    return normalise_environment(cluster_objects(env, raw=True), env)
+    """The platform of ``env``. Ephemeral development environments (labelled Flux
+    Kustomizations from clusters/<env>/dev-environments) are left out on purpose: they are
+    per-developer and exist in test only, so they are not an overlay of prod; their content is
+    never part of cluster_objects and tests/test_fleet_ephemeral.py checks them."""
+    return normalise_environment(
+        (o for o in cluster_objects(env, raw=True) if not is_dev_environment(o)), env
+    )
 
 
 def test_test_and_prod_differ_only_in_overlay_values() -> None:
