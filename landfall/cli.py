@@ -13,22 +13,19 @@ from landfall.errors import ConfigError
 
 
 def _plan(args: argparse.Namespace) -> int:
-    import json
-
-    from landfall.config import load_environment_file
     from landfall.harness import plan_environment
     from landfall.report import summarize
     from landfall.security.inventory import evaluate_plan
 
     plan = plan_environment(args.env)
-    policy = evaluate_plan(plan, load_environment_file(args.env).policy_exemptions)
+    policy = evaluate_plan(plan, plan.config.policy_exemptions)
     print(summarize(plan))
     print(policy.summary())
+    inventory = plan.as_json()
     if args.json:
-        inventory = {**plan.as_json(), "policy": policy.as_json()}
-        Path(args.json).write_text(json.dumps(inventory, indent=2, sort_keys=True) + "\n")
+        Path(args.json).write_text(golden.dumps({**inventory, "policy": policy.as_json()}))
         print(f"Wrote the full inventory to {args.json}")
-    guard = golden.check_plan(args.env, plan.as_json(), args, sys.stdout)
+    guard = golden.check_plan(args.env, inventory, args, sys.stdout)
     return max(0 if policy.passed else 1, guard)
 
 

@@ -1391,10 +1391,12 @@ def test_plan_command_reports_policy_and_exit_status(tmp_path, capsys, monkeypat
     }
 
     # Without its exemptions the same plan fails: exit status 1, violations listed.
-    import landfall.config
+    import landfall.harness.runner
 
     stripped = load_environment_file("test").model_copy(update={"policy_exemptions": []})
-    monkeypatch.setattr(landfall.config, "load_environment_file", lambda env: stripped)
+    monkeypatch.setattr(
+        landfall.harness.runner, "load_environment_file", lambda env, root=None: stripped
+    )
     assert cli.main(["plan", "test"]) == 1
     printed = capsys.readouterr().out
     assert "VIOLATION rds-multi-az" in printed and "exits with status 1" in printed

@@ -14,7 +14,14 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.mocks import _sync_await
 from pulumi.runtime.stack import run_pulumi_func
 
-from landfall.config import PROJECT_ROOT, config_file, load_environment_file, read_config_file
+from landfall.config import (
+    PROJECT_ROOT,
+    EnvironmentConfig,
+    config_file,
+    load_environment,
+    load_environment_file,
+    read_config_file,
+)
 from landfall.harness.mocks import PLACEHOLDER_NOTE, MockContext, PlatformMocks
 from landfall.harness.monitor import RecordedResource, RecordingMonitor
 
@@ -58,6 +65,8 @@ class StackPlan:
 @dataclass
 class EnvironmentPlan:
     environment: str
+    # The validated settings the plan was made from (callers need e.g. its policy exemptions).
+    config: EnvironmentConfig
     stacks: dict[str, StackPlan] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
@@ -66,9 +75,6 @@ class EnvironmentPlan:
             "note": PLACEHOLDER_NOTE,
             "stacks": {layer: plan.as_json() for layer, plan in self.stacks.items()},
         }
-
-    def write_json(self, path: Path) -> None:
-        path.write_text(json.dumps(self.as_json(), indent=2, sort_keys=True) + "\n")
 
 
 def pulumi_config_values(raw: dict[str, Any]) -> dict[str, str]:
@@ -148,14 +154,12 @@ def plan_environment(
     overrides the file's ``config:`` mapping (tests use it for variants of an environment).
     """
     raw = raw_config if raw_config is not None else read_config_file(config_file(env, root))
-    from landfall.config import load_environment
-
     cfg = (
         load_environment(env, raw, source=f"Pulumi.{env}.yaml")
         if raw_config is not None
         else load_environment_file(env, root)
     )
-    plan = EnvironmentPlan(environment=env)
+    plan = EnvironmentPlan(environment=env, config=cfg)
     upstream: dict[str, dict[str, Any]] = {}
     from landfall.program import available_layers
 
