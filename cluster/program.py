@@ -11,32 +11,27 @@ from collections.abc import Sequence
 
 import pulumi
 
-from components.ci_notifier import CiNotifier, CiNotifierArgs
-from components.cluster_access import ClusterAccess, ClusterAccessArgs
-from components.cluster_addons import AddonSpec, ClusterAddons, ClusterAddonsArgs
-from components.cluster_rbac import ClusterRbac, ClusterRbacArgs
-from components.eks_cluster import EksCluster, EksClusterArgs
-from components.iam_role import IamRole, IamRoleArgs
-from components.node_groups import NodeGroups, NodeGroupsArgs
-from landfall.access import (
+from components.cluster.ci_notifier import CiNotifier, CiNotifierArgs
+from components.cluster.cluster_access import ClusterAccess, ClusterAccessArgs
+from components.cluster.cluster_addons import AddonSpec, ClusterAddons, ClusterAddonsArgs
+from components.cluster.cluster_rbac import ClusterRbac, ClusterRbacArgs
+from components.cluster.eks_cluster import EksCluster, EksClusterArgs
+from components.cluster.iam_role import IamRole, IamRoleArgs
+from components.cluster.node_groups import NodeGroups, NodeGroupsArgs
+from landfall.config import EnvironmentConfig
+from landfall.logic.contracts import ClusterOutputs, NetworkOutputs
+from landfall.logic.eks import notifier_subjects
+from landfall.logic.envmap import secrets_prefix
+from landfall.logic.rbac import NOTIFIER_GROUP
+from landfall.logic.versions import ADDON_VERSIONS
+from landfall.program.access import (
     AccessGrant,
     access_grants,
     deployer_role_arn,
     resolve_sso_roles,
     sso_role_lister,
 )
-from landfall.aws import aws_provider, component_opts
-from landfall.config import EnvironmentConfig
-from landfall.contracts import (
-    ClusterOutputs,
-    NetworkOutputs,
-    export_outputs,
-    read_outputs,
-    stack_reference,
-)
-from landfall.eks import notifier_subjects
-from landfall.envmap import secrets_prefix
-from landfall.policies import (
+from landfall.program.iam import (
     EBS_CSI_POLICIES,
     VPC_CNI_POLICIES,
     Statement,
@@ -47,8 +42,8 @@ from landfall.policies import (
     load_balancer_controller_policy,
     service_secrets_policy,
 )
-from landfall.rbac import NOTIFIER_GROUP
-from landfall.versions import ADDON_VERSIONS
+from landfall.program.outputs import export_outputs, read_outputs, stack_reference
+from landfall.program.provider import aws_provider, component_opts
 
 
 def run(cfg: EnvironmentConfig) -> None:

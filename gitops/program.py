@@ -16,20 +16,15 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.environment_configmap import EnvironmentConfigMap, EnvironmentConfigMapArgs
-from components.flux import Flux, FluxArgs
-from components.flux_sync import FluxSync, FluxSyncArgs
-from landfall.aws import aws_provider
+from components.gitops.environment_configmap import EnvironmentConfigMap, EnvironmentConfigMapArgs
+from components.gitops.flux import Flux, FluxArgs
+from components.gitops.flux_sync import FluxSync, FluxSyncArgs
 from landfall.config import EnvironmentConfig, GitopsConfig
-from landfall.contracts import (
-    ClusterOutputs,
-    NetworkOutputs,
-    export_outputs,
-    read_outputs,
-    stack_reference,
-)
-from landfall.envmap import CLUSTER_FIELDS, NETWORK_FIELDS, environment_configmap_data
-from landfall.flux import flux_release
+from landfall.logic.contracts import ClusterOutputs, NetworkOutputs
+from landfall.logic.envmap import CLUSTER_FIELDS, NETWORK_FIELDS, environment_configmap_data
+from landfall.logic.flux import flux_release
+from landfall.program.outputs import export_outputs, read_outputs, stack_reference
+from landfall.program.provider import aws_provider
 
 
 @dataclass(frozen=True)

@@ -6,16 +6,17 @@ without touching them; everything the next stacks need is exported as NetworkOut
 
 from __future__ import annotations
 
-from components.alb import Alb, AlbArgs
-from components.database import Database, DatabaseArgs
-from components.dns import Dns, DnsArgs
-from components.kms import KmsKeys, KmsKeysArgs
-from components.registry import Registry, RegistryArgs
-from components.search import Search, SearchArgs
-from components.vpc import Vpc, VpcArgs
-from landfall.aws import aws_provider, component_opts
+from components.network.alb import Alb, AlbArgs
+from components.network.database import Database, DatabaseArgs
+from components.network.dns import Dns, DnsArgs
+from components.network.kms import KmsKeys, KmsKeysArgs
+from components.network.registry import Registry, RegistryArgs
+from components.network.search import Search, SearchArgs
+from components.network.vpc import Vpc, VpcArgs
 from landfall.config import EnvironmentConfig
-from landfall.contracts import NetworkOutputs, export_outputs
+from landfall.logic.contracts import NetworkOutputs
+from landfall.program.outputs import export_outputs
+from landfall.program.provider import aws_provider, component_opts
 
 
 def run(cfg: EnvironmentConfig) -> None:

@@ -14,7 +14,7 @@ if ROOT not in sys.path:
 
 from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
 
-from landfall.security.pack import PACK_NAME, build_policies  # noqa: E402
+from landfall.baseline.pack import PACK_NAME, build_policies  # noqa: E402
 
 PolicyPack(
     name=PACK_NAME,

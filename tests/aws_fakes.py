@@ -19,8 +19,8 @@ import botocore.session
 import pytest
 from moto import mock_aws
 
-from landfall.checks import AwsClients, Finding
 from landfall.config import EnvironmentConfig, load_environment_file
+from landfall.ops.checks import AwsClients, Finding
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": []})
 TEST_ACCOUNT = "111111111111"  # as in Pulumi.test.yaml

@@ -9,15 +9,12 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from pathlib import Path
 
 import botocore.loaders
 import botocore.session
 import pytest
 
-from landfall.harness import EnvironmentPlan, plan_environment
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from landfall.plan.harness import EnvironmentPlan, plan_environment
 
 # moto resets boto3's default session for every mocked test, and each new botocore session
 # parses the service models again (seconds per test). One loader serves all sessions instead.

@@ -6,7 +6,7 @@ what Flux does with it:
 1. ``kubectl kustomize`` builds ``clusters/<env>`` (the root the gitops stack syncs) and every
    path a Flux Kustomization there points at (builds are cached for the session);
 2. each Flux Kustomization's ``postBuild`` substitution runs on the built YAML with the keys of
-   the environment ConfigMap (``landfall.envmap`` is the key oracle) filled with realistic
+   the environment ConfigMap (``landfall.logic.envmap`` is the key oracle) filled with realistic
    placeholders, honouring ``${VAR:=default}``, like kustomize-controller does;
 3. every resulting object is validated: core kinds against the Kubernetes OpenAPI schemas that
    ship with ``kubernetes-validate`` (strict: unknown fields are errors), Flux kinds against the
@@ -31,12 +31,12 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 import yaml
+from project import PROJECT_ROOT
 
-from landfall import envmap
+from landfall.logic import envmap
 
 Obj = dict[str, Any]
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 FLEET = PROJECT_ROOT / "fleet"
 FLUX_CRDS = PROJECT_ROOT.parent / "shared" / "flux-crds"
 DOCS = PROJECT_ROOT / "docs" / "fleet.md"
@@ -253,7 +253,7 @@ def substitute_objects(text: str, values: Mapping[str, str]) -> list[Obj]:
 
 
 # --------------------------------------------------------------------------------------------
-# The environment ConfigMap (keys from landfall.envmap, placeholder values)
+# The environment ConfigMap (keys from landfall.logic.envmap, placeholder values)
 
 
 def environment_keys(env: str) -> frozenset[str]:

@@ -20,9 +20,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from project import PROJECT_ROOT
 
-from landfall.config import PROJECT_ROOT
-from landfall.orchestrate import AutomationEngine, Checks, Request, orchestrate
+from landfall.ops.orchestrate import AutomationEngine, Checks, Request, orchestrate
 
 FAKE_PULUMI = r"""
 import json, os, sys

@@ -2,7 +2,7 @@ import ipaddress
 
 import pytest
 
-from landfall.cidr import CidrPlanError, addresses_needed, plan_subnets
+from landfall.logic.cidr import CidrPlanError, addresses_needed, plan_subnets
 
 AZS = ["eu-west-2a", "eu-west-2b", "eu-west-2c"]
 PREFIXES = {"public": 24, "private": 19, "data": 24}

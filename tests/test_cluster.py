@@ -16,15 +16,15 @@ from typing import Any, ClassVar
 
 import pytest
 
-import landfall.harness.runner as runner
+import landfall.plan.harness.runner as runner
 from landfall.config import config_file, load_environment, read_config_file
-from landfall.contracts import ClusterOutputs, output_names
-from landfall.errors import ConfigError
-from landfall.harness import StackPlan, plan_environment
-from landfall.harness.mocks import SSO_ROLES, PlatformMocks
-from landfall.harness.monitor import RecordedResource
-from landfall.policies import EBS_CSI_POLICIES, NODE_POLICIES, VPC_CNI_POLICIES
-from landfall.versions import ADDON_VERSIONS
+from landfall.config.errors import ConfigError
+from landfall.logic.contracts import ClusterOutputs, output_names
+from landfall.logic.versions import ADDON_VERSIONS
+from landfall.plan.harness import StackPlan, plan_environment
+from landfall.plan.harness.mocks import SSO_ROLES, PlatformMocks
+from landfall.plan.harness.monitor import RecordedResource
+from landfall.program.iam import EBS_CSI_POLICIES, NODE_POLICIES, VPC_CNI_POLICIES
 
 CLOUD = ("test", "prod")
 EKS = "eks:index:Cluster"

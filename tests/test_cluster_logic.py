@@ -11,34 +11,34 @@ import pulumi
 import pytest
 import yaml
 
-from landfall.access import AccessGrant, access_grants, resolve_sso_roles
 from landfall.config import SsoMapping
-from landfall.eks import (
+from landfall.config.errors import ConfigError
+from landfall.logic.eks import (
     ami_type,
     bottlerocket_settings,
-    creator_admin_transform,
     github_repository,
     is_arm_instance_type,
     kubeconfig_cluster,
     notifier_subjects,
     toml,
 )
-from landfall.errors import ConfigError
-from landfall.policies import (
-    ebs_csi_kms_policy,
-    external_dns_policy,
-    github_actions_trust,
-    irsa_trust,
-    load_balancer_controller_policy,
-    service_secrets_policy,
-)
-from landfall.rbac import (
+from landfall.logic.rbac import (
     FLUX_DELIVERY,
     FLUX_NOTIFICATION,
     READ_VERBS,
     WRITE_VERBS,
     flux_aggregated_roles,
     notifier_role,
+)
+from landfall.program.access import AccessGrant, access_grants, resolve_sso_roles
+from landfall.program.eks import creator_admin_transform
+from landfall.program.iam import (
+    ebs_csi_kms_policy,
+    external_dns_policy,
+    github_actions_trust,
+    irsa_trust,
+    load_balancer_controller_policy,
+    service_secrets_policy,
 )
 
 CRD_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "flux-crds"

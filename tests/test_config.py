@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,8 +17,8 @@ from landfall.config import (
     load_environment_file,
     read_config_file,
 )
-from landfall.errors import ConfigError
-from landfall.harness import plan_environment
+from landfall.config.errors import ConfigError
+from landfall.plan.harness import plan_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -241,19 +242,34 @@ def test_bad_config_declares_nothing():
         plan_environment("test", raw_config=data)
 
 
-def test_cli_reports_config_errors_without_a_traceback(tmp_path):
+def test_plan_reads_the_settings_of_the_project_it_runs_in(tmp_path):
+    """A copy of the project with a broken Pulumi.test.yaml: `landfall plan test`, run inside
+    it (with the package installed from this checkout), rejects *that* file, names it, and
+    declares nothing. `--cwd` does the same from anywhere."""
     data = (ROOT / "Pulumi.test.yaml").read_text().replace("10.20.0.0/16", "10.20.0.0/33")
     (tmp_path / "Pulumi.test.yaml").write_text(data)
-    code = (
-        "import sys, landfall.config as c, pathlib;"
-        f"c.PROJECT_ROOT = pathlib.Path({str(tmp_path)!r});"
-        "from landfall.cli import main; sys.exit(main(['plan', 'test']))"
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    inside = tmp_path / "docs"
+    inside.mkdir()
+    command = [sys.executable, "-m", "landfall", "plan", "test"]
+    for cwd, extra in ((inside, []), (ROOT, ["--cwd", str(inside)])):
+        result = subprocess.run(command + extra, capture_output=True, text=True, cwd=cwd)
+        assert result.returncode == 2, result.stderr
+        assert "landfall:network.vpcCidr" in result.stderr
+        assert str(tmp_path / "Pulumi.test.yaml") in result.stdout.splitlines()[0]
+        assert "Traceback" not in result.stderr
+        assert "Offline plan" not in result.stdout
+
+
+def test_plan_outside_any_project_says_where_it_looked(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "landfall", "plan", "test", "--cwd", str(tmp_path)],
+        capture_output=True,
+        text=True,
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 2
-    assert "landfall:network.vpcCidr" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert result.stdout == ""
+    assert "Pulumi.yaml" in result.stderr and str(tmp_path) in result.stderr
+    assert "--cwd" in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -27,15 +27,15 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import landfall.harness.runner as runner
+import landfall.plan.harness.runner as runner
 from landfall.config import (
     EnvironmentConfig,
     config_file,
     load_environment,
     read_config_file,
 )
-from landfall.errors import ConfigError
-from landfall.harness import plan_environment
+from landfall.config.errors import ConfigError
+from landfall.plan.harness import plan_environment
 
 EXAMPLES = int(os.environ.get("LANDFALL_FUZZ_EXAMPLES", "120"))
 FUZZ = settings(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from fleet_support import applied, undeclared_variables
 
-from landfall.envmap import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE
+from landfall.logic.envmap import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE
 
 
 def configmap_keys(plan) -> set[str]:

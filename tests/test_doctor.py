@@ -7,7 +7,7 @@ so the tests follow their settings. Fixtures and helpers: tests/aws_fakes.py.
 
 moto 5 gaps, and how they are handled here:
 - EKS DescribeClusterVersions is not implemented (moto answers 404 "Not yet implemented"); doctor
-  then falls back to landfall.versions, which the good world exercises. EKS's own verdict
+  then falls back to landfall.logic.versions, which the good world exercises. EKS's own verdict
   (extended support, unsupported) is tested with a small stub client, labelled STUB below.
 - moto names the service-linked role for spot.amazonaws.com ``AWSServiceRoleForspot`` (AWS:
   ``AWSServiceRoleForEC2Spot``), so the world creates the role with its real name and path.
@@ -37,10 +37,10 @@ from aws_fakes import (
 )
 from botocore.exceptions import ClientError
 
-from landfall.checks import AwsClients, Finding, exit_status, render_table
 from landfall.cli import main
 from landfall.config import EnvironmentConfig
-from landfall.doctor import SPOT_ROLE, run_doctor
+from landfall.ops.checks import AwsClients, Finding, exit_status, render_table
+from landfall.ops.doctor import SPOT_ROLE, run_doctor
 
 ROOT = Path(__file__).resolve().parent.parent
 SUFFIXES = iter(f"{n:016x}" for n in range(0xA000000000000000, 0xAFFFFFFFFFFFFFFF))
@@ -379,7 +379,8 @@ def test_cli_rejects_an_unsupported_version_before_calling_aws(
     document = yaml.safe_load((ROOT / "Pulumi.test.yaml").read_text())
     document["config"]["landfall:cluster"]["kubernetesVersion"] = "1.29"
     (tmp_path / "Pulumi.test.yaml").write_text(yaml.safe_dump(document))
-    assert main(["doctor", "test", "--config-dir", str(tmp_path)]) == 2
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    assert main(["doctor", "test", "--cwd", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "landfall:cluster.kubernetesVersion" in err and "Traceback" not in err
 

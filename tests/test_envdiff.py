@@ -6,11 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from project import PROJECT_ROOT
 
 from landfall.cli import main
-from landfall.envdiff import diff_environments, env_key, setting_differences
-from landfall.golden import normalize
-from landfall.harness import EnvironmentPlan
+from landfall.plan.envdiff import diff_environments, env_key, setting_differences
+from landfall.plan.harness import EnvironmentPlan
+from landfall.plan.inventory import normalize
 
 
 def resource(env: str, type_: str, name: str, protect: bool = False, **inputs: Any) -> dict:
@@ -77,9 +78,9 @@ def test_test_and_prod_differ_where_the_spec_says(
     """R1: the same code; the differences are cost and protection settings from the config."""
     text = diff_environments(
         "test",
-        normalize(env_plan("test").as_json()),
+        normalize(env_plan("test").as_json(), PROJECT_ROOT),
         "prod",
-        normalize(env_plan("prod").as_json()),
+        normalize(env_plan("prod").as_json(), PROJECT_ROOT),
     )
     lines = [line.split() for line in text.splitlines()]
     assert [NAT, "1", "3"] in lines  # natGateways: single vs per-az

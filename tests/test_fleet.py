@@ -56,7 +56,7 @@ from fleet_support import (
     walk,
 )
 
-from landfall import envmap
+from landfall.logic import envmap
 
 CHART_DIR = FLEET / "charts" / "payments"
 PAYMENTS_LABELS = {"app.kubernetes.io/name": "payments", "app.kubernetes.io/instance": "payments"}

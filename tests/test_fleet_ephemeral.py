@@ -49,7 +49,7 @@ from fleet_support import (
     walk,
 )
 
-from landfall import envmap
+from landfall.logic import envmap
 
 CLUSTER = "test"  # the cloud cluster that hosts development environments
 EXAMPLE = FLEET / cluster_root(CLUSTER) / DEV_ENVIRONMENTS_DIR / "dev-alice.yaml"

@@ -12,11 +12,11 @@ import copy
 import dataclasses
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fleet_support import OCI_SOURCE_PATCH, ManifestValidator, placeholder_environment
+from project import PROJECT_ROOT
 from pydantic.alias_generators import to_camel
 
 from gitops.program import GitopsOutputs
@@ -26,8 +26,9 @@ from landfall.config import (
     load_environment,
     read_config_file,
 )
-from landfall.contracts import ClusterOutputs, NetworkOutputs, output_names
-from landfall.envmap import (
+from landfall.config.errors import ConfigError
+from landfall.logic.contracts import ClusterOutputs, NetworkOutputs, output_names
+from landfall.logic.envmap import (
     CLOUD_KEYS,
     CLUSTER_FIELDS,
     COMMON_KEYS,
@@ -36,19 +37,17 @@ from landfall.envmap import (
     environment_configmap_data,
     service_keys,
 )
-from landfall.errors import ConfigError
-from landfall.flux import (
+from landfall.logic.flux import (
     FLUX_RELEASES,
     IRSA_ANNOTATION,
     deploy_key_data,
     flux_release,
 )
-from landfall.harness import StackPlan, plan_environment, run_layer
-from landfall.harness.mocks import SECRET_VERSION
-from landfall.harness.monitor import RecordedResource
-from landfall.rbac import notifier_role
+from landfall.logic.rbac import notifier_role
+from landfall.plan.harness import StackPlan, plan_environment, run_layer
+from landfall.plan.harness.mocks import SECRET_VERSION
+from landfall.plan.harness.monitor import RecordedResource
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CLOUD = ["test", "prod"]
 GIT_REPOSITORY = "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository"
 OCI_REPOSITORY = "kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository"
@@ -587,7 +586,7 @@ def test_a_malformed_deploy_key_is_named_without_leaking_it(stored, complaint):
 )
 def test_oci_source_follows_a_semver_range_or_pins_a_tag(ref, expected):
     from landfall.config import GitopsConfig
-    from landfall.flux import oci_repository_spec
+    from landfall.logic.flux import oci_repository_spec
 
     gitops = GitopsConfig.model_validate({"source": "oci", "ociRepository": "fleet", **ref})
     spec = oci_repository_spec(gitops, "111111111111.dkr.ecr.eu-west-2.amazonaws.com")

@@ -10,38 +10,37 @@ from __future__ import annotations
 import copy
 import io
 import json
-from argparse import Namespace
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from project import PROJECT_ROOT
 
-from landfall.config import ENVIRONMENTS, PROJECT_ROOT
-from landfall.golden import (
+from landfall.config import ENVIRONMENTS
+from landfall.plan.golden import check_plan, golden_path
+from landfall.plan.harness import EnvironmentPlan
+from landfall.plan.inventory import (
     PROVIDER_VERSION_PLACEHOLDER,
     REPO_PLACEHOLDER,
     ValueChange,
-    check_plan,
     diff_inventories,
     dumps,
-    golden_path,
     load_inventory,
     normalize,
     render_diff,
     value_changes,
 )
-from landfall.harness import EnvironmentPlan
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_inventory_matches_the_golden_plan(
     env: str, env_plan: Callable[[str], EnvironmentPlan]
 ) -> None:
-    golden = load_inventory(golden_path(env))
+    golden = load_inventory(golden_path(env, PROJECT_ROOT))
     regenerate = f"./dev landfall plan {env} --update-golden"
     assert golden is not None, f"golden/{env}.json is missing: run {regenerate}"
-    current = normalize(env_plan(env).as_json())
+    current = normalize(env_plan(env).as_json(), PROJECT_ROOT)
     diff = diff_inventories(golden, current)
     assert diff.empty, (
         f"The {env} inventory no longer matches golden/{env}.json:\n"
@@ -54,10 +53,11 @@ def test_inventory_matches_the_golden_plan(
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_golden_files_are_stored_normalised(env: str) -> None:
     """A golden file is exactly what --update-golden writes (sorted, placeholders in place)."""
-    path = golden_path(env)
+    path = golden_path(env, PROJECT_ROOT)
     stored = load_inventory(path)
     assert stored is not None
-    assert path.read_text() == dumps(normalize(stored)), f"run landfall plan {env} --update-golden"
+    expected = dumps(normalize(stored, PROJECT_ROOT))
+    assert path.read_text() == expected, f"run landfall plan {env} --update-golden"
 
 
 # --- normalisation --------------------------------------------------------------------------
@@ -101,7 +101,7 @@ def test_normalize_sorts_resources_decodes_documents_and_hides_volatile_values()
         ),
     )
     before = copy.deepcopy(raw)
-    golden = normalize(raw)
+    golden = normalize(raw, PROJECT_ROOT)
     assert raw == before  # the input is not modified
     resources = golden["stacks"]["network"]["resources"]
     urns = [r["urn"] for r in resources]
@@ -113,7 +113,7 @@ def test_normalize_sorts_resources_decodes_documents_and_hides_volatile_values()
     assert first["inputs"]["skipCredentialsValidation"] == "false"  # not a document: unchanged
     assert second["inputs"]["policy"]["Statement"][0]["Action"] == "s3:GetObject"
     assert second["inputs"]["path"] == f"{REPO_PLACEHOLDER}/fleet/clusters/test"
-    assert normalize(golden) == golden  # idempotent
+    assert normalize(golden, PROJECT_ROOT) == golden  # idempotent
 
 
 def test_value_changes_name_the_paths_that_moved() -> None:
@@ -160,18 +160,16 @@ def test_render_diff_can_be_cut_short() -> None:
 
 
 def test_plan_update_golden_writes_then_reports_no_difference(tmp_path: Path) -> None:
-    args = Namespace(update_golden=True, baseline=None, fail_on_replace=False)
     raw = inventory(resource(URN + "vpc", cidrBlock="10.0.0.0/16"))
     out = io.StringIO()
-    assert check_plan("test", raw, args, out, root=tmp_path) == 0
+    assert check_plan("test", raw, out, tmp_path, update_golden=True) == 0
     assert "No baseline plan" in out.getvalue() and "Wrote golden/test.json" in out.getvalue()
     assert load_inventory(tmp_path / "golden" / "test.json") == normalize(raw, tmp_path)
     out = io.StringIO()
-    args.update_golden = False
-    assert check_plan("test", raw, args, out, root=tmp_path) == 0
+    assert check_plan("test", raw, out, tmp_path) == 0
     assert "Same inventory as golden/test.json" in out.getvalue()
     changed = inventory(resource(URN + "vpc", cidrBlock="10.9.0.0/16"))
     out = io.StringIO()
-    assert check_plan("test", changed, args, out, root=tmp_path) == 0
+    assert check_plan("test", changed, out, tmp_path) == 0
     assert "inputs.cidrBlock" in out.getvalue()
     assert "landfall plan test --update-golden" in out.getvalue()

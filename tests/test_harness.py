@@ -10,8 +10,8 @@ import pytest
 from pulumi.runtime import MockCallArgs
 
 from landfall.config import config_file, read_config_file
-from landfall.harness import run_layer
-from landfall.harness.mocks import MockContext, PlatformMocks, render_policy_document
+from landfall.plan.harness import run_layer
+from landfall.plan.harness.mocks import MockContext, PlatformMocks, render_policy_document
 
 
 def test_a_missing_upstream_output_fails_the_downstream_run(env_plan, tmp_path):
@@ -25,7 +25,7 @@ def test_a_missing_upstream_output_fails_the_downstream_run(env_plan, tmp_path):
     upstream.write_text(json.dumps(network))
     code = (
         "import json, sys; from landfall.config import config_file, read_config_file;"
-        "from landfall.harness import run_layer;"
+        "from landfall.plan.harness import run_layer;"
         "raw = read_config_file(config_file('test'));"
         f"run_layer('test', 'cluster', raw, {{'network': json.load(open({str(upstream)!r}))}})"
     )

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from landfall.config import load_environment_file
-from landfall.contracts import NetworkOutputs, output_names
+from landfall.logic.contracts import NetworkOutputs, output_names
 
 ENVS = ["test", "prod"]
 
@@ -294,7 +294,7 @@ def test_stateful_resources_protected_only_in_prod(env, net):
 
 def test_oci_fleet_source_adds_its_ecr_repository():
     from landfall.config import config_file, read_config_file
-    from landfall.harness import plan_environment
+    from landfall.plan.harness import plan_environment
 
     raw = read_config_file(config_file("test"))
     raw["landfall:gitops"] = {

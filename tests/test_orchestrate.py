@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import NoCredentialsError
+from project import PROJECT_ROOT
 from pulumi.automation import (
     CommandError,
     DestroyResult,
@@ -32,11 +33,11 @@ from pulumi.automation import (
 )
 from pulumi.automation._cmd import CommandResult
 
-from landfall.checks import AwsClients
 from landfall.cli import main
-from landfall.config import PROJECT_ROOT, load_environment_file
-from landfall.errors import ConfigError, Problem
-from landfall.orchestrate import (
+from landfall.config import load_environment_file
+from landfall.config.errors import ConfigError, Problem
+from landfall.ops.checks import AwsClients
+from landfall.ops.orchestrate import (
     Checks,
     OrchestrationError,
     Request,
@@ -45,7 +46,7 @@ from landfall.orchestrate import (
     preflight,
     stack_names,
 )
-from landfall.progress import Progress, StackSummary, summary_table
+from landfall.ops.progress import Progress, StackSummary, summary_table
 
 Call = tuple[str, str, dict[str, Any]]
 
@@ -357,7 +358,7 @@ def test_invalid_config_fails_before_anything_is_touched(tmp_path: Path) -> None
 
 
 def problems_of(checks: Checks, env: str = "test", operation: str = "up") -> list[Problem]:
-    return preflight(load_environment_file(env), operation, checks)
+    return preflight(load_environment_file(env, PROJECT_ROOT), operation, checks, PROJECT_ROOT)
 
 
 def test_a_missing_pulumi_cli_is_reported_with_how_to_install_it() -> None:
@@ -438,10 +439,10 @@ def test_passphrase_provider_without_a_passphrase_is_reported(tmp_path: Path) ->
 def test_local_on_a_file_backend_needs_a_passphrase_variable_even_an_empty_one() -> None:
     cfg = load_environment_file("local")
     without = RecordingChecks(PULUMI_BACKEND_URL="file://~").build()
-    (problem,) = preflight(cfg, "up", without)
+    (problem,) = preflight(cfg, "up", without, PROJECT_ROOT)
     assert problem.key == "secrets provider" and "PULUMI_CONFIG_PASSPHRASE" in problem.fix
     empty = RecordingChecks(PULUMI_BACKEND_URL="file://~", PULUMI_CONFIG_PASSPHRASE="").build()
-    assert preflight(cfg, "up", empty) == []
+    assert preflight(cfg, "up", empty, PROJECT_ROOT) == []
 
 
 def test_credentials_of_another_account_are_refused_before_any_stack_is_touched() -> None:

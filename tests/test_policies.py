@@ -15,15 +15,15 @@ import pulumi_aws as aws
 import pytest
 from pulumi.runtime import config as pulumi_config
 
-from landfall.config import load_environment, load_environment_file, read_config_file
-from landfall.harness import plan_environment
-from landfall.security.inventory import PolicyReport, evaluate_plan
-from landfall.security.policies import (
+from landfall.baseline.evaluate import PolicyReport, evaluate_plan
+from landfall.baseline.policies import (
     POLICIES,
     parse_document,
     policy_named,
     stack_violations,
 )
+from landfall.config import load_environment, load_environment_file, read_config_file
+from landfall.plan.harness import plan_environment
 
 with warnings.catch_warnings():  # pulumi_eks warns about its deprecated NodeGroup on import
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -1245,7 +1245,7 @@ def analyze_stack(servicer: Any, resources: list[Case]) -> list[Any]:
 def test_pack_builds_every_policy():
     from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 
-    from landfall.security.pack import build_policies
+    from landfall.baseline.pack import build_policies
 
     built = build_policies()
     assert [p.name for p in built] == [p.name for p in POLICIES]
@@ -1391,11 +1391,11 @@ def test_plan_command_reports_policy_and_exit_status(tmp_path, capsys, monkeypat
     }
 
     # Without its exemptions the same plan fails: exit status 1, violations listed.
-    import landfall.harness.runner
+    import landfall.plan.harness.runner
 
     stripped = load_environment_file("test").model_copy(update={"policy_exemptions": []})
     monkeypatch.setattr(
-        landfall.harness.runner, "load_environment_file", lambda env, root=None: stripped
+        landfall.plan.harness.runner, "load_environment_file", lambda env, root=None: stripped
     )
     assert cli.main(["plan", "test"]) == 1
     printed = capsys.readouterr().out

@@ -9,11 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from project import PROJECT_ROOT
 
 from landfall.cli import main
-from landfall.golden import normalize
-from landfall.harness import EnvironmentPlan
-from landfall.replacements import GUARDED, Finding, render_findings, replacement_findings
+from landfall.plan.harness import EnvironmentPlan
+from landfall.plan.inventory import normalize
+from landfall.plan.replacements import (
+    GUARDED,
+    Replacement,
+    render_replacements,
+    stateful_replacements,
+)
 
 RDS = "aws:rds/instance:Instance"
 SEARCH = "aws:opensearch/domain:Domain"
@@ -44,13 +50,13 @@ def inventory(*resources: dict[str, Any]) -> dict[str, Any]:
     return {"environment": "prod", "stacks": {"network": {"resources": list(resources)}}}
 
 
-def findings_for(type_: str, old: dict[str, Any], new: dict[str, Any]) -> list[Finding]:
-    return replacement_findings(
+def findings_for(type_: str, old: dict[str, Any], new: dict[str, Any]) -> list[Replacement]:
+    return stateful_replacements(
         inventory(resource(type_, "it", **old)), inventory(resource(type_, "it", **new))
     )
 
 
-def verdicts(found: list[Finding]) -> list[tuple[bool, str]]:
+def verdicts(found: list[Replacement]) -> list[tuple[bool, str]]:
     return [(f.certain, f.reason.split(":")[0]) for f in found]
 
 
@@ -161,7 +167,7 @@ def test_eks_component_inputs_that_replace_the_cluster() -> None:
 def test_a_renamed_database_is_a_delete_and_create_unless_aliased() -> None:
     old = inventory(resource(RDS, "database", **DB))
     new = inventory(resource(RDS, "db", **DB))
-    (finding,) = replacement_findings(old, new)
+    (finding,) = stateful_replacements(old, new)
     assert finding.certain and finding.urn == urn(RDS, "database")
     assert "URN changed" in finding.reason and "aliases=" in finding.reason
     assert urn(RDS, "db") in finding.reason
@@ -170,11 +176,11 @@ def test_a_renamed_database_is_a_delete_and_create_unless_aliased() -> None:
 def test_a_re_parented_zone_is_flagged_too() -> None:
     old = inventory(resource(ZONE, "zone", name="x.com"))
     new = inventory(resource(ZONE, "zone", "landfall:network:Dns", name="x.com"))
-    assert [f.reason.split(" (")[0] for f in replacement_findings(old, new)] == ["its URN changed"]
+    assert [f.reason.split(" (")[0] for f in stateful_replacements(old, new)] == ["its URN changed"]
 
 
 def test_a_removed_search_domain_is_a_deletion() -> None:
-    (finding,) = replacement_findings(inventory(resource(SEARCH, "search")), inventory())
+    (finding,) = stateful_replacements(inventory(resource(SEARCH, "search")), inventory())
     assert finding.certain and "no longer declared" in finding.reason
 
 
@@ -184,7 +190,7 @@ def test_unguarded_types_and_new_resources_are_ignored() -> None:
         resource("aws:ec2/vpc:Vpc", "vpc", cidrBlock="10.1.0.0/16"),
         resource(RDS, "database", **DB),
     )
-    assert replacement_findings(old, new) == []
+    assert stateful_replacements(old, new) == []
 
 
 def test_every_guarded_type_has_triggers() -> None:
@@ -194,7 +200,7 @@ def test_every_guarded_type_has_triggers() -> None:
 
 def test_the_banner_is_prominent_and_names_prod() -> None:
     found = findings_for(RDS, DB, {**DB, "storageEncrypted": False})
-    text = render_findings("prod", found)
+    text = render_replacements("prod", found)
     assert text.startswith("!!!") and "STATEFUL RESOURCES AT RISK in prod" in text
     assert "[WILL] network: the database it" in text
     assert "In prod this loses data" in text
@@ -203,12 +209,12 @@ def test_the_banner_is_prominent_and_names_prod() -> None:
 def test_the_real_prod_database_encryption_flip_is_caught(
     env_plan: Callable[[str], EnvironmentPlan],
 ) -> None:
-    current = normalize(env_plan("prod").as_json())
+    current = normalize(env_plan("prod").as_json(), PROJECT_ROOT)
     changed = copy.deepcopy(current)
     databases = [r for r in changed["stacks"]["network"]["resources"] if r["type"] == RDS]
     assert databases, "the prod network declares an RDS instance"
     databases[0]["inputs"]["storageEncrypted"] = False
-    found = replacement_findings(current, changed)
+    found = stateful_replacements(current, changed)
     assert [(f.type, f.certain) for f in found] == [(RDS, True)]
 
 
@@ -218,7 +224,7 @@ def test_landfall_plan_prints_the_banner_and_fails_on_replace(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The baseline says the database was unencrypted, so planning prod now flips it."""
-    baseline = normalize(env_plan("prod").as_json())
+    baseline = normalize(env_plan("prod").as_json(), PROJECT_ROOT)
     for r in baseline["stacks"]["network"]["resources"]:
         if r["type"] == RDS:
             r["inputs"]["storageEncrypted"] = False

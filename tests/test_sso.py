@@ -1,4 +1,7 @@
-"""landfall.sso: resolving IAM Identity Center permission sets to their IAM roles (R12). Pure."""
+"""landfall.logic.sso: resolving IAM Identity Center permission sets to their IAM roles (R12).
+
+Pure.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import re
 
 import pytest
 
-from landfall.sso import (
+from landfall.logic.sso import (
     SSO_PATH_PREFIX,
     IamRole,
     SsoRoleError,

@@ -29,18 +29,18 @@ import pytest
 from aws_fakes import PROD_ACCOUNT, TRUST, by_check, clients_for, env, failures, moto_account
 from botocore.exceptions import ClientError
 
-from landfall import verify as verify_module
-from landfall.checks import AwsClients, Finding, Lookup, exit_status
 from landfall.cli import main
 from landfall.config import EnvironmentConfig
-from landfall.verify import (
+from landfall.logic.versions import ADDON_VERSIONS
+from landfall.ops import checks as checks_module
+from landfall.ops.checks import AwsClients, Finding, Lookup, exit_status
+from landfall.ops.verify import (
     ADDONS,
     LOG_TYPES,
     node_group_findings,
     run_verify,
     search_findings,
 )
-from landfall.versions import ADDON_VERSIONS
 
 KMS_ARN = "arn:aws:kms:eu-west-2:111111111111:key/11111111-2222-3333-4444-555555555555"
 
@@ -435,7 +435,7 @@ def test_addon_problems(fake_aws: None) -> None:
     )
     assert checks["addon aws-ebs-csi-driver"].detail == "status DEGRADED (AccessDenied: no role)"
     assert checks["addon kube-proxy"].status == "WARN"
-    assert "landfall.versions pins" in checks["addon kube-proxy"].detail
+    assert "landfall.logic.versions pins" in checks["addon kube-proxy"].detail
     assert checks["addon vpc-cni"].status == "FAIL"
     assert "network policy enforcement is off" in checks["addon vpc-cni"].detail
 
@@ -574,7 +574,7 @@ def cli_addons(monkeypatch: pytest.MonkeyPatch) -> None:
     def clients(region: str, profile: str | None = None) -> AwsClients:
         return clients_with_addons(env("test"))
 
-    monkeypatch.setattr(verify_module, "AwsClients", clients)
+    monkeypatch.setattr(checks_module, "AwsClients", clients)
 
 
 def test_cli_good_and_broken(

@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 import yaml
+from project import PROJECT_ROOT
 
 from landfall.cli import build_parser
-from landfall.config import PROJECT_ROOT
 
 WORKFLOWS = PROJECT_ROOT / ".github" / "workflows"
 NOTIFY = PROJECT_ROOT / "scripts" / "flux-notify.sh"

@@ -1,0 +1,90 @@
+"""The environment's public hosted zone and a DNS-validated ACM certificate for it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from landfall.program.protection import stateful
+
+
+def validation_records(options: Sequence[Any]) -> list[dict[str, str]]:
+    """Distinct DNS validation records: ACM returns the same record for a name and its wildcard."""
+    seen: dict[str, dict[str, str]] = {}
+    for o in options:
+        seen.setdefault(
+            o.resource_record_name,
+            {
+                "resource_record_name": o.resource_record_name,
+                "resource_record_type": o.resource_record_type,
+                "resource_record_value": o.resource_record_value,
+            },
+        )
+    return list(seen.values())
+
+
+@dataclass(frozen=True)
+class DnsArgs:
+    domain: str
+    production: bool
+
+
+class Dns(pulumi.ComponentResource):
+    """A public zone for ``domain`` (delegate it from the parent zone with the exported name
+    servers) and a certificate for the apex and ``*.domain``, validated through the zone so it
+    renews itself. The zone is protected in prod: deleting it would break delegation."""
+
+    zone_id: pulumi.Output[str]
+    zone_arn: pulumi.Output[str]
+    zone_name: pulumi.Output[str]
+    name_servers: pulumi.Output[Sequence[str]]
+    certificate_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: DnsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("landfall:network:Dns", name, None, opts)
+        zone = aws.route53.Zone(
+            f"{name}-zone",
+            name=args.domain,
+            comment=f"landfall {args.domain}",
+            force_destroy=False,
+            opts=stateful(self, args.production),
+        )
+        certificate = aws.acm.Certificate(
+            f"{name}-certificate",
+            domain_name=args.domain,
+            subject_alternative_names=[f"*.{args.domain}"],
+            validation_method="DNS",
+            key_algorithm="RSA_2048",
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False),
+        )
+
+        records = certificate.domain_validation_options.apply(validation_records)
+        # The apex and its wildcard always share exactly one validation record.
+        validation = aws.route53.Record(
+            f"{name}-certificate-validation",
+            zone_id=zone.zone_id,
+            name=records.apply(lambda r: r[0]["resource_record_name"]),
+            type=records.apply(lambda r: r[0]["resource_record_type"]),
+            records=[records.apply(lambda r: r[0]["resource_record_value"])],
+            ttl=300,
+            allow_overwrite=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        validated = aws.acm.CertificateValidation(
+            f"{name}-certificate",
+            certificate_arn=certificate.arn,
+            validation_record_fqdns=[validation.fqdn],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.zone_id = zone.zone_id
+        self.zone_arn = zone.arn
+        self.zone_name = zone.name
+        self.name_servers = zone.name_servers
+        self.certificate_arn = validated.certificate_arn
+        self.register_outputs({"zoneId": self.zone_id, "certificateArn": self.certificate_arn})

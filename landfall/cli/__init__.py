@@ -1,0 +1,64 @@
+"""The ``landfall`` command line: thin commands over the plan tool (``landfall.plan``) and the
+operations (``landfall.ops``).
+
+Each verb module here declares its arguments and imports what it runs only when it runs, so a
+verb never pays for another's dependencies (``plan`` imports neither boto3 nor the Automation
+API). Every verb takes ``--cwd DIR``; the project is found from there (or the current
+directory) upward, as the Pulumi CLI finds ``Pulumi.yaml``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from landfall.cli import aws_checks, deploy, plan
+from landfall.cli.output import BAD_INPUT, EXIT_CODES
+
+
+def common_options() -> argparse.ArgumentParser:
+    """Options every verb takes."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--cwd",
+        type=Path,
+        metavar="DIR",
+        help="run as if in DIR: the project is the nearest folder at or above it holding "
+        "Pulumi.yaml (default: the current directory)",
+    )
+    return parent
+
+
+def exit_codes_epilog() -> str:
+    return "exit codes:\n" + "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="landfall",
+        description="Landfall: the AWS platform (network, cluster, gitops stacks) as code.",
+        epilog=exit_codes_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="verb", required=True)
+    parent = common_options()
+    for module in (plan, aws_checks, deploy):
+        module.register(sub, parent)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from landfall.config import ConfigError
+
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(exc.render(), file=sys.stderr)
+        return BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

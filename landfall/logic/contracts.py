@@ -1,0 +1,87 @@
+"""Typed stack outputs: the contract between layers (R24).
+
+Each layer exports one of these dataclasses with ``landfall.program.outputs.export_outputs``
+(one stack output per field, camelCase) and the next layer reads it back with ``read_outputs``
+through a StackReference, so both sides share one list of names. Values are Pulumi inputs on the
+exporting side and Outputs on the reading side.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from pydantic.alias_generators import to_camel
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkOutputs:
+    region: Any
+    account_id: Any
+    vpc_id: Any
+    vpc_cidr: Any
+    availability_zones: Any
+    public_subnet_ids: Any
+    private_subnet_ids: Any
+    data_subnet_ids: Any
+    public_subnet_cidrs: Any
+    private_subnet_cidrs: Any
+    data_subnet_cidrs: Any
+    # Attached by the cluster stack to every node: RDS and OpenSearch admit only this group.
+    data_access_security_group_id: Any
+    alb_arn: Any
+    alb_dns_name: Any
+    alb_zone_id: Any
+    alb_security_group_id: Any
+    https_listener_arn: Any
+    # service name -> ip target group ARN, for the TargetGroupBinding of that service (R15).
+    target_group_arns: Any
+    hosted_zone_id: Any
+    hosted_zone_name: Any
+    hosted_zone_arn: Any
+    certificate_arn: Any
+    database_address: Any
+    database_port: Any
+    database_name: Any
+    database_secret_arn: Any
+    database_security_group_id: Any
+    search_endpoint: Any
+    search_domain_arn: Any
+    search_security_group_id: Any
+    ecr_registry: Any
+    image_repository_urls: Any
+    chart_repository_urls: Any
+    cluster_kms_key_arn: Any
+    secrets_kms_key_arn: Any
+    data_kms_key_arn: Any
+    registry_kms_key_arn: Any
+
+
+def output_names(contract: type) -> list[str]:
+    return [to_camel(f.name) for f in dataclasses.fields(contract)]
+
+
+@dataclasses.dataclass(frozen=True)
+class ClusterOutputs:
+    cluster_name: Any
+    kubernetes_version: Any
+    cluster_endpoint: Any
+    cluster_certificate_authority: Any
+    cluster_security_group_id: Any
+    node_security_group_id: Any
+    oidc_provider_arn: Any
+    oidc_issuer: Any
+    node_role_arn: Any
+    node_group_names: Any
+    # A kubeconfig that authenticates with `aws eks get-token` (a secret output).
+    kubeconfig: Any
+    load_balancer_controller_role_arn: Any
+    external_dns_role_arn: Any
+    ebs_csi_driver_role_arn: Any
+    vpc_cni_role_arn: Any
+    # Flux source-controller: pulls the fleet OCI artifact and Helm charts from ECR (R3).
+    flux_source_role_arn: Any
+    # CI's notifier identity (R5): may only get/list/patch Flux objects.
+    notifier_role_arn: Any
+    # service name -> IAM role ARN of that microservice's service account (R19).
+    service_role_arns: Any

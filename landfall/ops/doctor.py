@@ -1,0 +1,361 @@
+"""``landfall doctor ENV``: preflight checks against the live AWS account, before a deploy.
+
+Read-only boto3 calls. Each check takes the clients it needs and returns Findings; the AWS
+errors a check can hit (a denied call, expired credentials) become one FAIL finding of that
+check. Order: credentials and account first (nothing else runs against the wrong account),
+then region, availability zones, instance types, hosted zone, SSO roles, Kubernetes version,
+and the EC2 Spot service-linked role. See docs/doctor-verify.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from landfall.config import EnvironmentConfig
+from landfall.logic.sso import SSO_PATH_PREFIX, SsoRoleError, match_sso_role
+from landfall.logic.versions import SUPPORTED_KUBERNETES_VERSIONS
+from landfall.ops.checks import (
+    AWS_ERRORS,
+    AwsClients,
+    Finding,
+    Lookup,
+    check_identity,
+    error_code,
+    failed,
+    guard,
+    passed,
+    skipped,
+    tag_dict,
+    warned,
+)
+
+MIN_AZS = 3
+SPOT_ROLE = "AWSServiceRoleForEC2Spot"
+
+
+def check_region(ec2: Any, cfg: EnvironmentConfig, ambient_region: str | None) -> list[Finding]:
+    """The configured region exists and is enabled; the caller's default region agrees."""
+    regions = {r["RegionName"]: r for r in ec2.describe_regions(AllRegions=True)["Regions"]}
+    region = regions.get(cfg.region or "")
+    if region is None:
+        return [
+            failed(
+                "region",
+                f"{cfg.region} is not a region of this partition",
+                "correct landfall:region (e.g. eu-west-2)",
+            )
+        ]
+    if region.get("OptInStatus") == "not-opted-in":
+        return [
+            failed(
+                "region",
+                f"{cfg.region} is an opt-in region that this account has not enabled",
+                "enable it under Account > AWS Regions, or choose another landfall:region",
+            )
+        ]
+    if ambient_region and ambient_region != cfg.region:
+        return [
+            warned(
+                "region",
+                f"landfall uses {cfg.region} explicitly, but your profile's default region is "
+                f"{ambient_region}, which aws CLI commands (update-kubeconfig, ...) will use",
+                f"export AWS_REGION={cfg.region}",
+            )
+        ]
+    return [passed("region", f"{cfg.region} is enabled")]
+
+
+def check_availability_zones(ec2: Any, cfg: EnvironmentConfig) -> list[Finding]:
+    """At least three AZs are available, and the configured AZ names are among them."""
+    zones = ec2.describe_availability_zones(
+        Filters=[{"Name": "zone-type", "Values": ["availability-zone"]}]
+    )["AvailabilityZones"]
+    available = sorted(z["ZoneName"] for z in zones if z.get("State") == "available")
+    wanted = cfg.availability_zones()
+    listed = ", ".join(available) or "none"
+    if len(available) < MIN_AZS:
+        return [
+            failed(
+                "availability zones",
+                f"{cfg.region} has {len(available)} available AZs ({listed}); the platform needs "
+                f"{MIN_AZS}, one node group per AZ (R6)",
+                "choose a region with at least three AZs (landfall:region)",
+            )
+        ]
+    missing = [az for az in wanted if az not in available]
+    if missing:
+        return [
+            failed(
+                "availability zones",
+                f"configured zone(s) {', '.join(missing)} are not available in {cfg.region} "
+                f"(available: {listed})",
+                f"set network.availabilityZoneNames to {len(wanted)} of: {listed}",
+            )
+        ]
+    detail = f"{', '.join(wanted)} available ({len(available)} in the region)"
+    return [passed("availability zones", detail)]
+
+
+def check_instance_types(ec2: Any, cfg: EnvironmentConfig) -> list[Finding]:
+    """Every node instance type is offered in every configured AZ (else its node group fails)."""
+    cluster = cfg.require("cluster", cfg.cluster)
+    types = list(cluster.nodes.instance_types)
+    wanted = cfg.availability_zones()
+    offered: set[tuple[str, str]] = set()
+    paginator = ec2.get_paginator("describe_instance_type_offerings")
+    for page in paginator.paginate(
+        LocationType="availability-zone",
+        Filters=[
+            {"Name": "instance-type", "Values": types},
+            {"Name": "location", "Values": wanted},
+        ],
+    ):
+        offered |= {(o["InstanceType"], o["Location"]) for o in page["InstanceTypeOfferings"]}
+    gaps = [f"{t} in {az}" for t in types for az in wanted if (t, az) not in offered]
+    if gaps:
+        return [
+            failed(
+                "instance types",
+                f"not offered: {', '.join(gaps)}",
+                "replace those types in cluster.nodes.instanceTypes with ones offered in every "
+                "AZ (aws ec2 describe-instance-type-offerings --location-type availability-zone)",
+            )
+        ]
+    return [passed("instance types", f"{', '.join(types)} offered in {', '.join(wanted)}")]
+
+
+def _zone_id(zone: dict[str, Any]) -> str:
+    return str(zone["Id"]).rsplit("/", 1)[-1]
+
+
+def check_hosted_zone(route53: Any, cfg: EnvironmentConfig) -> list[Finding]:
+    """The public zone for dns.domain: absent (the network stack creates it) or ours, never two."""
+    domain = cfg.require("dns", cfg.dns).domain
+    zones = [
+        z
+        for page in route53.get_paginator("list_hosted_zones").paginate()
+        for z in page["HostedZones"]
+    ]
+    named = [z for z in zones if z["Name"].rstrip(".") == domain]
+    public = [z for z in named if not z.get("Config", {}).get("PrivateZone")]
+    private = [z for z in named if z.get("Config", {}).get("PrivateZone")]
+    check = "hosted zone"
+    if len(public) > 1:
+        ids = ", ".join(_zone_id(z) for z in public)
+        return [
+            failed(
+                check,
+                f"{len(public)} public zones are named {domain} ({ids}); only one can be "
+                "delegated to, and the other silently answers nothing",
+                "delete the zone(s) the network stack does not manage (Environment tag) and make "
+                "sure the parent's NS records point at the remaining one",
+            )
+        ]
+    if public:
+        zone_id = _zone_id(public[0])
+        tags = tag_dict(
+            route53.list_tags_for_resource(ResourceType="hostedzone", ResourceId=zone_id)[
+                "ResourceTagSet"
+            ].get("Tags")
+        )
+        if tags.get("Project") == "landfall" and tags.get("Environment") == cfg.environment:
+            return [passed(check, f"{domain} exists ({zone_id}), managed by the network stack")]
+        if tags.get("Project") == "landfall":
+            return [
+                failed(
+                    check,
+                    f"{domain} ({zone_id}) belongs to landfall environment "
+                    f"{tags.get('Environment')!r}, not {cfg.environment!r}",
+                    "give this environment its own dns.domain",
+                )
+            ]
+        return [
+            warned(
+                check,
+                f"{domain} exists ({zone_id}) but was not created by landfall (no Project/"
+                "Environment tags); the network stack would create a second zone of that name",
+                "delete the old zone, or adopt it with pulumi import before the first deploy",
+            )
+        ]
+    findings: list[Finding] = []
+    parents = [
+        z
+        for z in zones
+        if not z.get("Config", {}).get("PrivateZone")
+        and domain.endswith("." + z["Name"].rstrip("."))
+    ]
+    if parents:
+        parent = max(parents, key=lambda z: len(z["Name"]))
+        name = parent["Name"].rstrip(".")
+        findings.append(
+            warned(
+                check,
+                f"{domain} does not exist yet: the network stack will create it; parent zone "
+                f"{name} ({_zone_id(parent)}) is in this account",
+                f"after the network stack is up, add an NS record for {domain} in {name} with "
+                "the name servers it exports, or certificate validation will hang",
+            )
+        )
+    else:
+        findings.append(
+            passed(
+                check,
+                f"{domain} does not exist yet: the network stack will create it (then delegate "
+                "it from its parent with the exported name servers)",
+            )
+        )
+    if private:
+        findings.append(
+            warned(
+                "hosted zone (private)",
+                f"a private zone named {domain} ({_zone_id(private[0])}) also exists; VPCs "
+                "associated with it will not see the public records",
+                "delete it or make sure it is not associated with the landfall VPC",
+            )
+        )
+    return findings
+
+
+def check_sso_roles(iam: Any, cfg: EnvironmentConfig) -> list[Finding]:
+    """Each ssoMappings permission set resolves to exactly one Identity Center role here."""
+    mappings = cfg.require("cluster", cfg.cluster).sso_mappings
+    if not mappings:
+        return [skipped("sso roles", "cluster.ssoMappings is empty")]
+    roles = [
+        r
+        for page in iam.get_paginator("list_roles").paginate(PathPrefix=SSO_PATH_PREFIX)
+        for r in page["Roles"]
+    ]
+    findings = []
+    for mapping in mappings:
+        check = f"sso role {mapping.permission_set}"
+        try:
+            arn = match_sso_role(mapping.permission_set, roles)
+        except SsoRoleError as exc:
+            findings.append(failed(check, exc.problem.problem, exc.problem.fix))
+            continue
+        findings.append(
+            passed(check, f"{arn} -> group {mapping.kubernetes_group} ({mapping.access})")
+        )
+    return findings
+
+
+def _minor(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")[:2]
+    return int(major), int(minor)
+
+
+def _eks_version_status(eks: Any, version: str) -> tuple[str | None, str]:
+    """(EKS's support status of ``version`` or None if EKS could not be asked, why not)."""
+    try:
+        versions = eks.describe_cluster_versions(clusterVersions=[version])["clusterVersions"]
+    except AWS_ERRORS as exc:
+        return None, f"EKS was not asked: {error_code(exc) or type(exc).__name__}"
+    for v in versions:
+        if v.get("clusterVersion") == version:
+            return str(v.get("versionStatus") or v.get("status", "")).upper(), ""
+    return "UNSUPPORTED", ""
+
+
+def check_kubernetes_version(eks: Any, cfg: EnvironmentConfig, cluster_name: str) -> list[Finding]:
+    """The version is in landfall.logic.versions and offered by EKS; a running cluster can
+    reach it."""
+    want = cfg.require("cluster", cfg.cluster).kubernetes_version
+    supported = ", ".join(SUPPORTED_KUBERNETES_VERSIONS)
+    if want not in SUPPORTED_KUBERNETES_VERSIONS:
+        return [
+            failed(
+                "kubernetes version",
+                f"{want} is not one landfall supports ({supported})",
+                f"set cluster.kubernetesVersion to one of {supported}",
+            )
+        ]
+    status, why_not = _eks_version_status(eks, want)
+    if status == "UNSUPPORTED":
+        version = failed(
+            "kubernetes version",
+            f"EKS in {cfg.region} does not offer {want} any more",
+            f"upgrade to a newer version of {supported} (and add it to landfall.logic.versions)",
+        )
+    elif status == "EXTENDED_SUPPORT":
+        version = warned(
+            "kubernetes version",
+            f"{want} is in EKS extended support, which is billed extra",
+            "plan the upgrade to a version in standard support (R25)",
+        )
+    else:
+        note = f"EKS: {status.lower().replace('_', ' ')}" if status else why_not
+        version = passed("kubernetes version", f"{want} ({note})")
+    return [version, *_upgrade_path(eks, cluster_name, want)]
+
+
+def _upgrade_path(eks: Any, cluster_name: str, want: str) -> list[Finding]:
+    check = "kubernetes upgrade"
+    try:
+        running = eks.describe_cluster(name=cluster_name)["cluster"]["version"]
+    except AWS_ERRORS as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return [passed(check, f"no cluster {cluster_name} yet; it will be created at {want}")]
+        raise
+    have, goal = _minor(running), _minor(want)
+    if have == goal:
+        return [passed(check, f"{cluster_name} already runs {running}")]
+    if goal < have:
+        return [
+            failed(
+                check,
+                f"{cluster_name} runs {running}; EKS cannot downgrade to {want}",
+                f"set cluster.kubernetesVersion back to {running} (or newer)",
+            )
+        ]
+    if goal[0] != have[0] or goal[1] - have[1] > 1:
+        step = f"{have[0]}.{have[1] + 1}"
+        return [
+            failed(
+                check,
+                f"{cluster_name} runs {running}; EKS upgrades one minor version at a time",
+                f"set cluster.kubernetesVersion to {step} first, deploy, then continue (R25)",
+            )
+        ]
+    return [passed(check, f"{cluster_name} runs {running}; the next deploy upgrades it to {want}")]
+
+
+def check_spot_role(iam: Any, cfg: EnvironmentConfig) -> list[Finding]:
+    """SPOT node groups need the account's EC2 Spot service-linked role."""
+    check = "spot service-linked role"
+    if cfg.require("cluster", cfg.cluster).nodes.capacity_type != "SPOT":
+        return [skipped(check, "not needed: nodes are ON_DEMAND")]
+    try:
+        iam.get_role(RoleName=SPOT_ROLE)
+    except AWS_ERRORS as exc:
+        if error_code(exc) != "NoSuchEntity":
+            raise
+        return [
+            failed(
+                check,
+                f"{SPOT_ROLE} does not exist; spot node groups cannot launch instances",
+                "aws iam create-service-linked-role --aws-service-name spot.amazonaws.com",
+            )
+        ]
+    return [passed(check, f"{SPOT_ROLE} exists")]
+
+
+def run_doctor(
+    cfg: EnvironmentConfig, clients: AwsClients, lookup: Lookup | None = None
+) -> list[Finding]:
+    """Every preflight check, in order; stops after the identity checks if they fail."""
+    lookup = lookup or Lookup.for_environment(cfg)
+    findings = check_identity(clients, cfg)
+    if not all(f.ok for f in findings):
+        return findings
+    ec2, iam = clients("ec2"), clients("iam")
+    findings += guard("region", check_region, ec2, cfg, clients.ambient_region)
+    findings += guard("availability zones", check_availability_zones, ec2, cfg)
+    findings += guard("instance types", check_instance_types, ec2, cfg)
+    findings += guard("hosted zone", check_hosted_zone, clients("route53"), cfg)
+    findings += guard("sso roles", check_sso_roles, iam, cfg)
+    findings += guard(
+        "kubernetes version", check_kubernetes_version, clients("eks"), cfg, lookup.cluster_name
+    )
+    findings += guard("spot service-linked role", check_spot_role, iam, cfg)
+    return findings

@@ -1,0 +1,173 @@
+"""Run layer programs under mocks and collect their inventories."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.mocks import _sync_await
+from pulumi.runtime.stack import run_pulumi_func
+
+from landfall.config import (
+    EnvironmentConfig,
+    config_file,
+    find_project,
+    load_environment,
+    load_environment_file,
+    read_config_file,
+)
+from landfall.plan.harness.mocks import PLACEHOLDER_NOTE, MockContext, PlatformMocks
+from landfall.plan.harness.monitor import RecordedResource, RecordingMonitor
+
+PROJECT = "landfall"
+ORGANIZATION = "organization"  # what DIY state backends call every stack's organization
+
+
+@dataclass
+class StackPlan:
+    stack: str
+    resources: list[RecordedResource]
+    outputs: dict[str, Any]
+    seconds: float = 0.0
+
+    def of_type(self, type_token: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def one(self, type_token: str, name: str | None = None) -> RecordedResource:
+        found = [r for r in self.of_type(type_token) if name is None or r.name == name]
+        if len(found) != 1:
+            names = [r.name for r in self.of_type(type_token)]
+            raise AssertionError(f"expected one {type_token} named {name!r}, found {names}")
+        return found[0]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "resources": [r.as_json() for r in self.resources],
+            "outputs": self.outputs,
+        }
+
+
+@dataclass
+class EnvironmentPlan:
+    environment: str
+    # The validated settings the plan was made from (callers need e.g. its policy exemptions).
+    config: EnvironmentConfig
+    stacks: dict[str, StackPlan] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "note": PLACEHOLDER_NOTE,
+            "stacks": {layer: plan.as_json() for layer, plan in self.stacks.items()},
+        }
+
+
+def use_project(root: Path | None = None) -> Path:
+    """The project directory (found from the current directory when not given), put first on
+    the import path: the layer programs and components are imported from it, as ``pulumi up``
+    imports them from the folder it runs ``__main__.py`` in."""
+    project = find_project(root)
+    path = str(project)
+    if path in sys.path:
+        sys.path.remove(path)
+    sys.path.insert(0, path)
+    return project
+
+
+def pulumi_config_values(raw: dict[str, Any]) -> dict[str, str]:
+    """Encode a config file's values the way the Pulumi engine hands them to programs."""
+    return {k: v if isinstance(v, str) else json.dumps(v, default=str) for k, v in raw.items()}
+
+
+async def _resolve(value: Any) -> Any:
+    output = pulumi.Output.from_input(value)
+    return await output.future(with_unknowns=True)
+
+
+def run_layer(
+    env: str,
+    layer: str,
+    raw_config: dict[str, Any],
+    upstream_outputs: dict[str, dict[str, Any]] | None = None,
+    lookups: dict[str, Any] | None = None,
+) -> StackPlan:
+    """Run ``landfall.program.run`` for stack ``<env>-<layer>`` under mocks.
+
+    ``raw_config`` is the ``config:`` mapping of a Pulumi config file (values as in YAML);
+    ``upstream_outputs`` maps a layer name to the outputs its StackReference returns.
+    """
+    from landfall import program
+
+    region = str(raw_config.get("landfall:region", "eu-west-2"))
+    account = str(raw_config.get("landfall:accountId", "111111111111"))
+    ctx = MockContext(
+        region=region,
+        account_id=account,
+        upstream_outputs=upstream_outputs or {},
+        lookups=lookups or {},
+    )
+    mocks = PlatformMocks(ctx)
+    monitor = RecordingMonitor(mocks)
+    stack_name = f"{env}-{layer}"
+    pulumi_settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(
+        mocks,
+        project=PROJECT,
+        stack=stack_name,
+        preview=False,
+        monitor=monitor,
+        organization=ORGANIZATION,
+    )
+    set_all_config(pulumi_config_values(raw_config), [])
+    started = time.perf_counter()
+    pulumi_settings.SETTINGS.rpc_manager.clear()
+    pulumi_settings.SETTINGS.outputs.clear()
+    _sync_await(run_pulumi_func(program.run))
+    root = pulumi_settings.get_root_resource()
+    exported = dict(getattr(root, "outputs", {}))
+    resolved = {name: _sync_await(_resolve(value)) for name, value in exported.items()}
+    return StackPlan(
+        stack=stack_name,
+        resources=list(monitor.recorded),
+        outputs=_jsonable(resolved),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=lambda v: "<unknown>"))
+
+
+def plan_environment(
+    env: str,
+    root: Path | None = None,
+    raw_config: dict[str, Any] | None = None,
+    lookups: dict[str, Any] | None = None,
+    layers: tuple[str, ...] | None = None,
+) -> EnvironmentPlan:
+    """Run every layer of ``env`` in deployment order, wiring each to its upstream's outputs.
+
+    The config is validated first (ConfigError before anything is declared). ``raw_config``
+    overrides the file's ``config:`` mapping (tests use it for variants of an environment).
+    """
+    root = use_project(root)
+    raw = raw_config if raw_config is not None else read_config_file(config_file(env, root))
+    cfg = (
+        load_environment(env, raw, source=f"Pulumi.{env}.yaml")
+        if raw_config is not None
+        else load_environment_file(env, root)
+    )
+    plan = EnvironmentPlan(environment=env, config=cfg)
+    upstream: dict[str, dict[str, Any]] = {}
+    for layer in layers or cfg.layers():
+        stack_plan = run_layer(env, layer, raw, upstream, lookups)
+        plan.stacks[layer] = stack_plan
+        upstream[layer] = stack_plan.outputs
+    return plan
