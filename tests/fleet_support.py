@@ -9,9 +9,10 @@ what Flux does with it:
    the environment ConfigMap (``landfall.logic.envmap`` is the key oracle) filled with realistic
    placeholders, honouring ``${VAR:=default}``, like kustomize-controller does;
 3. every resulting object is validated: core kinds against the Kubernetes OpenAPI schemas that
-   ship with ``kubernetes-validate`` (strict: unknown fields are errors), Flux kinds against the
-   CRDs in ``../shared/flux-crds`` (made strict the same way), and the few controller CRDs we
-   write (TargetGroupBinding) against a small hand-written schema.
+   ship with ``kubernetes-validate`` (strict: unknown fields are errors), CRD kinds (Flux's,
+   the AWS Load Balancer Controller's TargetGroupBinding) against the upstream CRDs kept in
+   ``schemas/`` (made strict the same way). A kind without a schema, or a missing schema
+   folder, is an error.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +40,10 @@ from landfall.logic import envmap
 Obj = dict[str, Any]
 
 FLEET = PROJECT_ROOT / "fleet"
-FLUX_CRDS = PROJECT_ROOT.parent / "shared" / "flux-crds"
+# The upstream schemas the objects are validated against, in the repository (schemas/README.md).
+SCHEMAS = PROJECT_ROOT / "schemas"
+FLUX_CRDS = SCHEMAS / "flux"
+LOAD_BALANCER_CONTROLLER_CRDS = SCHEMAS / "aws-load-balancer-controller"
 DOCS = PROJECT_ROOT / "docs" / "fleet.md"
 
 ENVIRONMENTS: tuple[str, ...] = ("local", "test", "prod")
@@ -538,112 +543,46 @@ def deep_merge(base: Any, override: Any) -> Any:
 # Validation
 
 
-# Controller CRDs the fleet writes but for which no CRD schema is available offline: a
-# hand-written structural schema, strict like the others (checked against the upstream CRD of
-# aws-load-balancer-controller, elbv2.k8s.aws_targetgroupbindings.yaml).
-_PEER = {
-    "type": "object",
-    "additionalProperties": False,
-    "minProperties": 1,
-    "maxProperties": 1,
-    "properties": {
-        "ipBlock": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["cidr"],
-            "properties": {"cidr": {"type": "string"}},
-        },
-        "securityGroup": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["groupID"],
-            "properties": {"groupID": {"type": "string", "pattern": "^sg-[0-9a-f]+$"}},
-        },
-    },
-}
-_INT_OR_STRING = {"type": ["integer", "string"]}
-TARGET_GROUP_BINDING_SCHEMA: Obj = {
-    "type": "object",
-    "required": ["apiVersion", "kind", "metadata", "spec"],
-    "additionalProperties": False,
-    "properties": {
-        "apiVersion": {"const": "elbv2.k8s.aws/v1beta1"},
-        "kind": {"const": "TargetGroupBinding"},
-        "metadata": {},  # replaced by the common metadata schema
-        "spec": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["serviceRef"],
-            "anyOf": [{"required": ["targetGroupARN"]}, {"required": ["targetGroupName"]}],
-            "properties": {
-                "targetGroupARN": {
-                    "type": "string",
-                    "pattern": (
-                        r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/.+"
-                    ),
-                },
-                "targetGroupName": {"type": "string"},
-                "targetType": {"enum": ["instance", "ip"]},
-                "ipAddressType": {"enum": ["ipv4", "ipv6"]},
-                "vpcID": {"type": "string"},
-                "multiClusterTargetGroup": {"type": "boolean"},
-                "nodeSelector": {"type": "object"},
-                "serviceRef": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["name", "port"],
-                    "properties": {"name": {"type": "string"}, "port": _INT_OR_STRING},
-                },
-                "networking": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "properties": {
-                        "ingress": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "additionalProperties": False,
-                                "required": ["from", "ports"],
-                                "properties": {
-                                    "from": {"type": "array", "minItems": 1, "items": _PEER},
-                                    "ports": {
-                                        "type": "array",
-                                        "items": {
-                                            "type": "object",
-                                            "additionalProperties": False,
-                                            "properties": {
-                                                "protocol": {"enum": ["TCP", "UDP"]},
-                                                "port": _INT_OR_STRING,
-                                            },
-                                        },
-                                    },
-                                },
-                            },
-                        }
-                    },
-                },
-            },
-        },
-    },
-}
+# Every schema lives in the repository (schemas/, each folder with its PROVENANCE.md): the CRDs
+# of the controllers whose kinds the fleet writes. A folder that is missing, empty or holds no
+# CRD is an error (SchemaError), never a silent pass.
 
-HAND_WRITTEN_SCHEMAS: dict[tuple[str, str], Obj] = {
-    ("elbv2.k8s.aws/v1beta1", "TargetGroupBinding"): TARGET_GROUP_BINDING_SCHEMA,
-}
 
-# Kinds that may legitimately appear but are not validated here, with the reason. (None of
-# these are written in the fleet today: the charts that need them render them in-cluster.)
-EXPLICITLY_UNVALIDATED: dict[tuple[str, str], str] = {
-    (
-        "cert-manager.io/v1",
-        "Certificate",
-    ): "cert-manager CRD; no schema offline (rendered by charts)",
-    ("cert-manager.io/v1", "Issuer"): "cert-manager CRD; no schema offline (rendered by charts)",
-    (
-        "elbv2.k8s.aws/v1beta1",
-        "IngressClassParams",
-    ): "created by the controller chart, not the fleet",
-}
+class SchemaError(RuntimeError):
+    """A schema the tests need is missing from the repository (or unreadable)."""
+
+
+def _display(path: Path) -> str:
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+
+
+@functools.cache
+def load_crds(crd_dir: Path) -> tuple[tuple[Path, Obj], ...]:
+    """(file, CustomResourceDefinition) for every CRD in the ``*.yaml`` files of ``crd_dir``.
+    Raises SchemaError when the folder is missing, has no YAML file or a file holds no CRD."""
+    if not crd_dir.is_dir():
+        raise SchemaError(
+            f"CRD schema folder {crd_dir} is missing: the schemas belong to the repository "
+            f"(see {_display(SCHEMAS / 'README.md')})"
+        )
+    files = sorted(crd_dir.glob("*.yaml"))
+    if not files:
+        raise SchemaError(f"no *.yaml CRD file in {crd_dir}")
+    crds: list[tuple[Path, Obj]] = []
+    for path in files:
+        found = [
+            d
+            for d in yaml.safe_load_all(path.read_text())
+            if isinstance(d, dict) and d.get("kind") == "CustomResourceDefinition"
+        ]
+        if not found:
+            raise SchemaError(f"{path} holds no CustomResourceDefinition")
+        crds.extend((path, crd) for crd in found)
+    return tuple(crds)
+
+
+# Controller CRDs the fleet writes, one folder each under schemas/.
+CRD_DIRS: tuple[Path, ...] = (FLUX_CRDS, LOAD_BALANCER_CONTROLLER_CRDS)
 
 _NAME = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
 _STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
@@ -690,25 +629,31 @@ def _with_metadata(schema: Obj) -> Obj:
     return schema
 
 
+@dataclass(frozen=True)
+class CrdSchema:
+    """The strict schema of one served version of a CRD, and the file it comes from."""
+
+    schema: Obj
+    source: Path
+
+
 @functools.cache
-def flux_schemas(crd_dir: Path = FLUX_CRDS) -> Mapping[tuple[str, str], Obj]:
-    """(apiVersion, kind) -> strict schema, for every version the CRD files serve."""
-    if not crd_dir.is_dir():
-        raise FileNotFoundError(f"Flux CRD schemas not found at {crd_dir}")
-    schemas: dict[tuple[str, str], Obj] = {}
-    for path in sorted(crd_dir.glob("*.yaml")):
-        for crd in yaml.safe_load_all(path.read_text()):
-            if not crd or crd.get("kind") != "CustomResourceDefinition":
+def crd_schemas(crd_dir: Path) -> Mapping[tuple[str, str], CrdSchema]:
+    """(apiVersion, kind) -> strict schema, for every version the CRD files of ``crd_dir``
+    serve (deprecated versions left out). Raises SchemaError when there is none."""
+    schemas: dict[tuple[str, str], CrdSchema] = {}
+    for path, crd in load_crds(crd_dir):
+        group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+        for version in crd["spec"]["versions"]:
+            if not version.get("served") or version.get("deprecated"):
                 continue
-            group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
-            for version in crd["spec"]["versions"]:
-                if not version.get("served") or version.get("deprecated"):
-                    continue
-                schema = strict_schema(version["schema"]["openAPIV3Schema"])
-                props = schema.setdefault("properties", {})
-                props["apiVersion"] = {"const": f"{group}/{version['name']}"}
-                props["kind"] = {"const": kind}
-                schemas[(f"{group}/{version['name']}", kind)] = _with_metadata(schema)
+            schema = strict_schema(version["schema"]["openAPIV3Schema"])
+            props = schema.setdefault("properties", {})
+            props["apiVersion"] = {"const": f"{group}/{version['name']}"}
+            props["kind"] = {"const": kind}
+            schemas[(f"{group}/{version['name']}", kind)] = CrdSchema(_with_metadata(schema), path)
+    if not schemas:
+        raise SchemaError(f"the CRDs in {crd_dir} serve no (non-deprecated) version")
     return schemas
 
 
@@ -718,49 +663,85 @@ def _format_path(path: Iterable[Any]) -> str:
     )
 
 
-class ManifestValidator:
-    """Validates one object at a time; ``errors`` returns readable problems (empty when valid)."""
+def _group(api_version: str) -> str:
+    return api_version.split("/")[0] if "/" in api_version else ""
 
-    def __init__(self, kubernetes_version: str = KUBERNETES_VERSION, crd_dir: Path = FLUX_CRDS):
+
+class ManifestValidator:
+    """Validates one object at a time; ``errors`` returns readable problems (empty when valid).
+    Core kinds are checked with kubernetes-validate, CRD kinds with the CRDs in ``crd_dirs``;
+    any other kind is an error. ``checked`` counts the objects validated per (apiVersion, kind).
+    """
+
+    def __init__(
+        self, kubernetes_version: str = KUBERNETES_VERSION, crd_dirs: Iterable[Path] = CRD_DIRS
+    ):
         self.kubernetes_version = kubernetes_version
-        self._custom = {
-            **flux_schemas(crd_dir),
-            **{k: _with_metadata(v) for k, v in HAND_WRITTEN_SCHEMAS.items()},
-        }
+        self._custom: dict[tuple[str, str], CrdSchema] = {}
+        self._group_dirs: dict[str, Path] = {}  # API group -> the folder with its CRDs
+        for crd_dir in crd_dirs:
+            schemas = crd_schemas(crd_dir)
+            twice = sorted(schemas.keys() & self._custom.keys())
+            if twice:
+                raise SchemaError(f"{crd_dir}: served by another CRD folder already: {twice}")
+            self._custom.update(schemas)
+            self._group_dirs.update({_group(api): crd_dir for api, _ in schemas})
+        if not self._custom:
+            raise SchemaError("no CRD schema folder given")
         self._validators: dict[tuple[str, str], jsonschema.Draft7Validator] = {}
+        self.checked: Counter[tuple[str, str]] = Counter()
 
     @staticmethod
     def is_builtin(api_version: str) -> bool:
         """Kubernetes' own API groups (core, apps, policy, *.k8s.io, ...) versus CRD groups."""
-        group = api_version.split("/")[0] if "/" in api_version else ""
+        group = _group(api_version)
         return "." not in group or group.endswith(".k8s.io")
+
+    def schema_source(self, api_version: str, kind: str) -> str | None:
+        """Where the schema of ``api_version``/``kind`` comes from (a file under schemas/, or
+        kubernetes-validate for core kinds); None when there is none."""
+        crd = self._custom.get((api_version, kind))
+        if crd is not None:
+            return _display(crd.source)
+        if not self.is_builtin(api_version):
+            return None
+        probe = {"apiVersion": api_version, "kind": kind, "metadata": {"name": "probe"}}
+        try:
+            kubernetes_validate.validate(probe, self.kubernetes_version, strict=True)
+        except kubernetes_validate.SchemaNotFoundError:
+            return None
+        except kubernetes_validate.ValidationError:
+            pass  # the schema exists; the probe object is merely incomplete
+        return f"kubernetes-validate (Kubernetes {self.kubernetes_version})"
 
     def errors(self, obj: Obj) -> list[str]:
         where = describe(obj)
         if not isinstance(obj.get("apiVersion"), str) or not isinstance(obj.get("kind"), str):
             return [f"{where}: apiVersion and kind are required"]
         api_kind = (obj["apiVersion"], obj["kind"])
-        if api_kind in EXPLICITLY_UNVALIDATED:
-            return []
-        if api_kind in self._custom:
+        crd = self._custom.get(api_kind)
+        if crd is not None:
             validator = self._validators.get(api_kind)
             if validator is None:
-                validator = jsonschema.Draft7Validator(self._custom[api_kind])
+                validator = jsonschema.Draft7Validator(crd.schema)
                 self._validators[api_kind] = validator
+            self.checked[api_kind] += 1
             return [
                 f"{where} ({obj['apiVersion']}): {_format_path(e.absolute_path)}: {e.message}"
                 for e in sorted(
                     validator.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path))
                 )
             ]
-        if self._is_flux_group(obj["apiVersion"]):
+        crd_dir = self._group_dirs.get(_group(obj["apiVersion"]))
+        if crd_dir is not None:
             return [
-                f"{where}: {obj['apiVersion']} {obj['kind']} is not served by the Flux CRDs in "
-                f"{FLUX_CRDS} (deprecated or unknown API version)"
+                f"{where}: {obj['apiVersion']} {obj['kind']} is not served by the CRDs in "
+                f"{_display(crd_dir)} (deprecated or unknown API version)"
             ]
         if not self.is_builtin(obj["apiVersion"]):
             return [
-                f"{where}: no schema for {obj['apiVersion']} {obj['kind']} (unvalidated CRD kind)"
+                f"{where}: no schema for {obj['apiVersion']} {obj['kind']} (a CRD kind: add "
+                f"its upstream CRD under {_display(SCHEMAS)}/ with its provenance)"
             ]
         try:
             kubernetes_validate.validate(obj, self.kubernetes_version, strict=True)
@@ -770,12 +751,10 @@ class ManifestValidator:
                 f"{self.kubernetes_version} (removed or unknown API version)"
             ]
         except kubernetes_validate.ValidationError as e:
+            self.checked[api_kind] += 1
             return [f"{where} ({obj['apiVersion']}): {_format_path(e.absolute_path)}: {e.message}"]
+        self.checked[api_kind] += 1
         return []
-
-    @staticmethod
-    def _is_flux_group(api_version: str) -> bool:
-        return api_version.split("/")[0].endswith(".toolkit.fluxcd.io")
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,11 +5,10 @@ settings, the creator-admin override, SSO resolution and access grants, RBAC rul
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pulumi
 import pytest
-import yaml
+from fleet_support import FLUX_CRDS, load_crds
 
 from landfall.config import SsoMapping
 from landfall.config.errors import ConfigError
@@ -41,7 +40,6 @@ from landfall.program.iam import (
     service_secrets_policy,
 )
 
-CRD_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "flux-crds"
 SSO = "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/eu-west-2"
 ADMIN_ROLE = f"{SSO}/AWSReservedSSO_PlatformAdmin_0123456789abcdef"
 DEV_ROLE = f"{SSO}/AWSReservedSSO_Developer_fedcba9876543210"
@@ -228,9 +226,9 @@ def test_keeping_the_creator_admin_adds_no_deployer_entry():
 
 
 def _crd_kinds() -> dict[str, set[str]]:
+    """Flux API group -> plurals, from the Flux CRDs in schemas/flux (SchemaError if missing)."""
     kinds: dict[str, set[str]] = {}
-    for path in CRD_DIR.glob("*.yaml"):
-        crd = yaml.safe_load(path.read_text())
+    for _, crd in load_crds(FLUX_CRDS):
         kinds.setdefault(crd["spec"]["group"], set()).add(crd["spec"]["names"]["plural"])
     return kinds
 
@@ -250,9 +248,15 @@ def test_view_reads_every_flux_kind_and_edit_writes_the_delivery_kinds():
         for rule in roles["landfall:flux-view"].rules
         for res in rule.resources
     }
-    for group, plurals in _crd_kinds().items():
+    crd_kinds = _crd_kinds()
+    assert set(crd_kinds) == {
+        "source.toolkit.fluxcd.io",
+        "kustomize.toolkit.fluxcd.io",
+        "helm.toolkit.fluxcd.io",
+    }, "the check below needs the Flux CRDs"
+    for group, plurals in crd_kinds.items():
         for plural in plurals:
-            assert view[(group, plural)] == READ_VERBS, f"{group}/{plural} missing from view"
+            assert view.get((group, plural)) == READ_VERBS, f"{group}/{plural} missing from view"
     edit = roles["landfall:flux-edit"].rules
     assert {r.api_groups[0]: r.resources for r in edit} == FLUX_DELIVERY
     assert all(r.verbs == WRITE_VERBS for r in edit)

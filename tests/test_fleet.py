@@ -9,6 +9,7 @@ the machinery and docs/fleet.md for the repository itself.
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 from collections.abc import Iterable
 from graphlib import CycleError, TopologicalSorter
@@ -20,20 +21,25 @@ from fleet_support import (
     AWS_ONLY_CHARTS,
     CLOUD_ENVIRONMENTS,
     CLUSTER_SCOPED_KINDS,
+    CRD_DIRS,
     DOCS,
     ENVIRONMENTS,
-    EXPLICITLY_UNVALIDATED,
+    EPHEMERAL_TEMPLATE,
     FLEET,
-    HAND_WRITTEN_SCHEMAS,
+    FLUX_CRDS,
+    LOAD_BALANCER_CONTROLLER_CRDS,
     OCI_SOURCE_PATCH,
     ROOT_SOURCE,
+    SCHEMAS,
     ManifestValidator,
     Obj,
+    SchemaError,
     applied,
     aws_only_findings,
     cluster_kustomizations,
     cluster_objects,
     cluster_root,
+    crd_schemas,
     deep_merge,
     describe,
     environment_keys,
@@ -42,6 +48,7 @@ from fleet_support import (
     is_dev_environment,
     key,
     kustomize_build,
+    load_crds,
     load_objects,
     normalise_environment,
     of_kind,
@@ -135,21 +142,80 @@ def test_all_fleet_paths_are_discovered_from_the_entry_points() -> None:
 # Validation of everything applied
 
 
+TARGET_GROUP_BINDING = ("elbv2.k8s.aws/v1beta1", "TargetGroupBinding")
+
+
+def _api_kinds(objects: Iterable[Obj]) -> set[tuple[str, str]]:
+    return {(o["apiVersion"], o["kind"]) for o in objects}
+
+
+def _without_schema(validator: ManifestValidator, kinds: Iterable[tuple[str, str]]) -> list[str]:
+    return [f"{a} {k}" for a, k in sorted(kinds) if validator.schema_source(a, k) is None]
+
+
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_every_applied_object_validates(env: str, validator: ManifestValidator) -> None:
-    errors = [e for obj in cluster_objects(env) for e in validator.errors(obj)]
+def test_every_applied_object_validates(env: str) -> None:
+    validator = ManifestValidator()  # its own, so that ``checked`` counts this environment only
+    objects = cluster_objects(env)
+    assert objects, f"clusters/{env} applies nothing"
+    errors = [e for obj in objects for e in validator.errors(obj)]
     assert not errors, "\n".join(errors)
+    # Every kind met was checked against a schema (none let through unvalidated).
+    assert set(validator.checked) == _api_kinds(objects)
+    assert sum(validator.checked.values()) == len(objects)
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_every_kind_applied_has_a_schema(env: str) -> None:
-    """Nothing slips through as explicitly unvalidated; hand-written schemas are the exception."""
-    kinds = {(o["apiVersion"], o["kind"]) for o in cluster_objects(env)}
-    assert not kinds & EXPLICITLY_UNVALIDATED.keys()
-    hand_written = kinds & HAND_WRITTEN_SCHEMAS.keys()
-    assert hand_written == (
-        {("elbv2.k8s.aws/v1beta1", "TargetGroupBinding")} if env != "local" else set()
-    )
+def test_every_kind_applied_has_a_schema(env: str, validator: ManifestValidator) -> None:
+    """Core kinds from kubernetes-validate, CRD kinds from the upstream CRDs in schemas/."""
+    kinds = _api_kinds(cluster_objects(env))
+    assert kinds
+    assert not _without_schema(validator, kinds), _without_schema(validator, kinds)
+    from_crds = {k for k in kinds if not ManifestValidator.is_builtin(k[0])}
+    sources = {validator.schema_source(*k) for k in from_crds}
+    assert all(s.startswith("schemas/") for s in sources), sources
+    assert ("helm.toolkit.fluxcd.io/v2", "HelmRelease") in from_crds
+    assert ("kustomize.toolkit.fluxcd.io/v1", "Kustomization") in from_crds
+    assert (TARGET_GROUP_BINDING in from_crds) is (env != "local")
+
+
+def test_every_kind_built_from_the_fleet_has_a_schema(validator: ManifestValidator) -> None:
+    """Everything the fleet builds (every cluster path, the ephemeral template too), before
+    substitution: no apiVersion/kind without a schema."""
+    paths = [*fleet_paths(), EPHEMERAL_TEMPLATE]
+    kinds = _api_kinds(o for path in paths for o in load_objects(kustomize_build(path)))
+    assert TARGET_GROUP_BINDING in kinds
+    missing = _without_schema(validator, kinds)
+    assert not missing, f"no schema (add the upstream CRD under schemas/): {missing}"
+
+
+def test_schemas_live_in_the_repository_with_their_provenance() -> None:
+    assert CRD_DIRS == (FLUX_CRDS, LOAD_BALANCER_CONTROLLER_CRDS)
+    assert (SCHEMAS / "README.md").is_file()
+    for crd_dir in CRD_DIRS:
+        assert crd_dir.parent == SCHEMAS
+        assert (crd_dir / "PROVENANCE.md").is_file(), f"{crd_dir} has no PROVENANCE.md"
+        assert load_crds(crd_dir) and crd_schemas(crd_dir)
+        sums = dict(
+            reversed(line.split()) for line in (crd_dir / "SHA256SUMS").read_text().splitlines()
+        )
+        files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in crd_dir.glob("*.yaml")}
+        assert sums == files, f"{crd_dir}: files differ from SHA256SUMS (update PROVENANCE.md)"
+    assert TARGET_GROUP_BINDING in crd_schemas(LOAD_BALANCER_CONTROLLER_CRDS)
+
+
+def test_a_missing_schema_fails_loudly(tmp_path) -> None:
+    with pytest.raises(SchemaError, match="is missing"):
+        load_crds(tmp_path / "nowhere")
+    with pytest.raises(SchemaError, match="is missing"):
+        ManifestValidator(crd_dirs=[FLUX_CRDS, tmp_path / "nowhere"])
+    with pytest.raises(SchemaError, match=r"no \*\.yaml CRD file"):
+        crd_schemas(tmp_path)
+    (tmp_path / "not-a-crd.yaml").write_text("apiVersion: v1\nkind: ConfigMap\n")
+    with pytest.raises(SchemaError, match="holds no CustomResourceDefinition"):
+        load_crds(tmp_path)
+    with pytest.raises(SchemaError, match="no CRD schema folder"):
+        ManifestValidator(crd_dirs=[])
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -225,7 +291,7 @@ def test_validator_rejects_unknown_fields_and_old_versions_of_flux_kinds(
 
     old = copy.deepcopy(release)
     old["apiVersion"] = "helm.toolkit.fluxcd.io/v2beta1"
-    assert any("not served by the Flux CRDs" in e for e in validator.errors(old))
+    assert any("not served by the CRDs in schemas/flux" in e for e in validator.errors(old))
 
     bad_metadata = copy.deepcopy(release)
     bad_metadata["metadata"]["labelz"] = {}
@@ -241,18 +307,32 @@ def test_validator_rejects_unknown_fields_and_old_versions_of_flux_kinds(
     assert any("prune" in e for e in validator.errors(ks))
 
 
-def test_validator_checks_target_group_bindings_by_hand(validator: ManifestValidator) -> None:
+def test_validator_checks_target_group_bindings_against_the_upstream_crd(
+    validator: ManifestValidator,
+) -> None:
     tgb = copy.deepcopy(find(cluster_objects("test"), "TargetGroupBinding", "payments", "payments"))
     assert validator.errors(tgb) == []
+    assert validator.schema_source(*TARGET_GROUP_BINDING) == (
+        "schemas/aws-load-balancer-controller/elbv2.k8s.aws_targetgroupbindings.yaml"
+    )
     wrong_type = copy.deepcopy(tgb)
     wrong_type["spec"]["targetType"] = "pod"
-    assert validator.errors(wrong_type)
-    no_arn = copy.deepcopy(tgb)
-    del no_arn["spec"]["targetGroupARN"]
-    assert validator.errors(no_arn)
+    assert any("targetType" in e for e in validator.errors(wrong_type))
     unknown = copy.deepcopy(tgb)
     unknown["spec"]["serviceRef"]["namespace"] = "payments"
-    assert validator.errors(unknown)
+    assert any("namespace" in e for e in validator.errors(unknown))
+    no_port = copy.deepcopy(tgb)
+    del no_port["spec"]["serviceRef"]["port"]
+    assert any("port" in e for e in validator.errors(no_port))
+    bad_protocol = copy.deepcopy(tgb)
+    bad_protocol["spec"]["networking"]["ingress"][0]["ports"][0]["protocol"] = "HTTP"
+    assert validator.errors(bad_protocol)
+    unserved = copy.deepcopy(tgb)
+    unserved["apiVersion"] = "elbv2.k8s.aws/v1"
+    unserved_by = "not served by the CRDs in schemas/aws-load-balancer-controller"
+    assert any(unserved_by in e for e in validator.errors(unserved))
+    # The CRD leaves "a target group by ARN or by name" to the controller's webhook; the fleet's
+    # own ARN is checked against the ConfigMap in test_payments_is_wired_to_aws.
 
 
 def test_validator_rejects_kinds_it_has_no_schema_for(validator: ManifestValidator) -> None:

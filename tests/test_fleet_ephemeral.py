@@ -172,8 +172,13 @@ def test_instances_do_not_share_a_namespace() -> None:
 
 @INSTANCES
 def test_everything_validates(ks: FluxKustomization, validator: ManifestValidator) -> None:
+    objects = built(ks).objects
+    assert objects, f"{ks.name}: {ks.path} builds to nothing"
     errors = validator.errors(ks.obj)
-    errors += [e for obj in built(ks).objects for e in validator.errors(obj)]
+    errors += [e for obj in objects for e in validator.errors(obj)]
+    # Every kind met was checked against a schema (none let through unvalidated).
+    unchecked = {(o["apiVersion"], o["kind"]) for o in objects} - set(validator.checked)
+    assert not unchecked, f"validated against no schema: {sorted(unchecked)}"
     # The gitops stack's OCI patch applies to these Kustomizations too.
     patched = copy.deepcopy(ks.obj)
     patched["spec"]["sourceRef"]["kind"] = OCI_SOURCE_PATCH[0]["value"]

@@ -3,7 +3,7 @@ the environment ConfigMap, per environment, asserted on the inputs recorded by t
 
 Every environment is planned with ``plan_environment``, so the gitops stack reads the outputs the
 network and cluster runs really exported: a renamed upstream output fails here. Flux objects are
-validated with the fleet's validator (Flux CRDs in ../shared/flux-crds, core kinds strict).
+validated with the fleet's validator (Flux CRDs in schemas/flux, core kinds strict).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.base import Component
 from components.cluster.iam_role import IamRole, IamRoleArgs
 from landfall.program.iam import (
     GITHUB_OIDC_HOST,
@@ -24,7 +25,7 @@ class CiNotifierArgs:
     github_subjects: Sequence[str]
 
 
-class CiNotifier(pulumi.ComponentResource):
+class CiNotifier(Component):
     """CI authenticates with GitHub Actions' OIDC token (no stored AWS keys) to a role
     whose only AWS permission is reading this cluster's endpoint for a kubeconfig. In the cluster
     the role's access entry maps it to the flux-notifiers group, which may only get, list and
@@ -62,4 +63,4 @@ class CiNotifier(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self),
         )
         self.arn = role.arn
-        self.register_outputs({"arn": self.arn})
+        self.finish()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.base import Component
 from landfall.logic.eks import CLUSTER_ADMIN_POLICY_ARN
 from landfall.program.access import AccessGrant
 
@@ -18,7 +19,7 @@ class ClusterAccessArgs:
     grants: Sequence[AccessGrant]
 
 
-class ClusterAccess(pulumi.ComponentResource):
+class ClusterAccess(Component):
     """One STANDARD access entry per principal (the full role ARN, path included, which is what
     access entries match on). People and CI get Kubernetes groups only, so what they may do is
     decided by RBAC (ClusterRbac); the deploying identity alone gets EKS's cluster-admin access
@@ -51,4 +52,4 @@ class ClusterAccess(pulumi.ComponentResource):
                         opts=pulumi.ResourceOptions(parent=self),
                     )
                 )
-        self.register_outputs({})
+        self.finish()

@@ -10,6 +10,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.base import Component
+
 
 @dataclass(frozen=True)
 class AddonSpec:
@@ -28,7 +30,7 @@ class ClusterAddonsArgs:
     after: Sequence[pulumi.Resource] = ()
 
 
-class ClusterAddons(pulumi.ComponentResource):
+class ClusterAddons(Component):
     """A batch of EKS managed add-ons. Versions come from landfall/versions.py for the cluster's
     Kubernetes version, so an upgrade moves them deliberately (R25); conflicts with in-cluster
     edits are overwritten (the code owns the configuration); ``preserve`` keeps the software
@@ -57,4 +59,4 @@ class ClusterAddons(pulumi.ComponentResource):
             )
             for spec in args.addons
         }
-        self.register_outputs({"addons": sorted(self.addons)})
+        self.finish()

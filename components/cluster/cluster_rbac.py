@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.base import Component
 from landfall.config import SsoMapping
 from landfall.logic.rbac import (
     BOUND_ROLE,
@@ -28,7 +29,7 @@ class ClusterRbacArgs:
     after: Sequence[pulumi.Resource] = ()
 
 
-class ClusterRbac(pulumi.ComponentResource):
+class ClusterRbac(Component):
     """Binds each mapped SSO group to cluster-admin, admin, edit or view; rolls the Flux kinds into
     admin/edit/view through aggregation labels; lets the notifier group get, list and patch the
     Flux objects a reconcile request touches, and nothing else."""
@@ -55,7 +56,7 @@ class ClusterRbac(pulumi.ComponentResource):
                 mapping.kubernetes_group,
                 BOUND_ROLE[mapping.access],
             )
-        self.register_outputs({})
+        self.finish()
 
     def _cluster_role(self, spec: ClusterRoleSpec) -> k8s.rbac.v1.ClusterRole:
         return k8s.rbac.v1.ClusterRole(

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_eks as eks
 
+from components.base import Component, kms_log_group
 from landfall.logic.eks import CONTROL_PLANE_LOG_TYPES, kubeconfig_cluster
 from landfall.program.eks import creator_admin_transform
 from landfall.program.protection import stateful
@@ -29,7 +29,7 @@ class EksClusterArgs:
     production: bool
 
 
-class EksCluster(pulumi.ComponentResource):
+class EksCluster(Component):
     """The control plane through pulumi-eks, the community component, configured so that it only
     creates the cluster, its IAM role (AmazonEKSClusterPolicy) and its IRSA OIDC provider: API
     authentication (access entries only), Secrets envelope-encrypted with the cluster KMS key,
@@ -55,12 +55,12 @@ class EksCluster(pulumi.ComponentResource):
     ) -> None:
         super().__init__("landfall:cluster:EksCluster", name, None, opts)
         # EKS would create this group itself on first log write, unencrypted and kept forever.
-        logs = aws.cloudwatch.LogGroup(
+        logs = kms_log_group(
             f"{name}-control-plane",
-            name=f"/aws/eks/{args.name}/cluster",
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.log_kms_key_arn,
-            opts=stateful(self, args.production),
+            f"/aws/eks/{args.name}/cluster",
+            args.log_retention_days,
+            args.log_kms_key_arn,
+            stateful(self, args.production),
         )
         public = bool(args.public_access_cidrs)
         cluster = eks.Cluster(
@@ -107,11 +107,4 @@ class EksCluster(pulumi.ComponentResource):
         self.security_group_id = cluster.cluster_security_group_id
         # The name as an output of the created cluster, so that whatever uses it waits for it.
         self.name = self.security_group_id.apply(lambda _: args.name)
-        self.register_outputs(
-            {
-                "name": self.name,
-                "endpoint": self.endpoint,
-                "oidcProviderArn": self.oidc_provider_arn,
-                "securityGroupId": self.security_group_id,
-            }
-        )
+        self.finish()

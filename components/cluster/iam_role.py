@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.base import Component
 from landfall.program.iam import Statement, document
 
 
@@ -19,7 +20,7 @@ class IamRoleArgs:
     policy: Sequence[Statement] = ()
 
 
-class IamRole(pulumi.ComponentResource):
+class IamRole(Component):
     """One role per identity (control plane, nodes, each controller, each microservice, CI), so
     every permission is attributable and revocable on its own. Permissions are separate
     attachment/inline-policy resources rather than role arguments, so each shows in a preview."""
@@ -50,4 +51,4 @@ class IamRole(pulumi.ComponentResource):
                 name, role=self.role.id, policy=document(args.policy, parent=self), opts=child
             )
         self.arn = self.role.arn
-        self.register_outputs({"arn": self.arn})
+        self.finish()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.base import Component
 from components.cluster.iam_role import IamRole, IamRoleArgs
 from landfall.config import NodeGroupConfig
 from landfall.logic.eks import (
@@ -39,7 +40,7 @@ class NodeGroupsArgs:
     after: Sequence[pulumi.Resource] = ()
 
 
-class NodeGroups(pulumi.ComponentResource):
+class NodeGroups(Component):
     """One EKS managed node group per AZ (R6), so a zone's EBS volumes always have nodes in their
     zone, even while a group is being replaced. One launch template pins down what the managed
     group's defaults leave open: IMDSv2 only, encrypted gp3 OS and data volumes, no public IP,
@@ -130,7 +131,7 @@ class NodeGroups(pulumi.ComponentResource):
             previous = [group]
         self.role_arn = role.arn
         self.names = pulumi.Output.all(*(g.node_group_name for g in self.groups))
-        self.register_outputs({"roleArn": self.role_arn, "names": self.names})
+        self.finish()
 
     @staticmethod
     def _volume(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.base import Component
 from landfall.logic.envmap import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE
 from landfall.logic.flux import WATCH_LABEL
 
@@ -20,7 +21,7 @@ class EnvironmentConfigMapArgs:
     flux: pulumi.Resource
 
 
-class EnvironmentConfigMap(pulumi.ComponentResource):
+class EnvironmentConfigMap(Component):
     """ConfigMap ``landfall-environment`` in ``flux-system``, read by the Kustomizations'
     ``postBuild.substituteFrom``. Labelled ``reconcile.fluxcd.io/watch: Enabled`` so Flux
     re-applies as soon as a value changes instead of at the next interval."""
@@ -47,4 +48,4 @@ class EnvironmentConfigMap(pulumi.ComponentResource):
         )
         self.name = CONFIGMAP_NAME
         self.namespace = CONFIGMAP_NAMESPACE
-        self.register_outputs({"name": self.name, "namespace": self.namespace})
+        self.finish()

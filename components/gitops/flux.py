@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.base import Component
 from landfall.logic.flux import (
     CHART_NAME,
     CHART_REPOSITORY,
@@ -26,7 +27,7 @@ class FluxArgs:
     production: bool
 
 
-class Flux(pulumi.ComponentResource):
+class Flux(Component):
     """Installs source-, kustomize-, helm- and notification-controller with their CRDs into
     ``flux-system`` as one Helm release, every image pinned. The release is atomic (a failed
     upgrade rolls back) and protected in prod, where uninstalling it would delete the CRDs and
@@ -63,4 +64,4 @@ class Flux(pulumi.ComponentResource):
         self.namespace = FLUX_NAMESPACE
         self.version = args.release.version
         self.chart_version = args.release.chart_version
-        self.register_outputs({"namespace": self.namespace, "chartVersion": self.chart_version})
+        self.finish()

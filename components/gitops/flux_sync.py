@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.base import Component
 from landfall.config import GitopsConfig
 from landfall.logic.flux import (
     DEPLOY_KEY_SECRET,
@@ -40,7 +41,7 @@ class FluxSyncArgs:
     configmap: pulumi.Resource
 
 
-class FluxSync(pulumi.ComponentResource):
+class FluxSync(Component):
     """GitRepository or OCIRepository ``flux-system`` plus the root Kustomization ``flux-system``
     (prune on, the environment ConfigMap substituted). The deploy key Secret is written with its
     data marked secret, so the state holds it encrypted; the OCI source has no credentials at
@@ -105,6 +106,4 @@ class FluxSync(pulumi.ComponentResource):
         )
         self.source_kind = kind
         self.sync_path = sync_path(args.environment)
-        self.register_outputs(
-            {"sourceKind": kind, "sourceUrl": self.source_url, "syncPath": self.sync_path}
-        )
+        self.finish()

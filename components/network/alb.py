@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.base import Component
 from components.network.security_groups import security_group, tcp_ingress
 from landfall.program.iam import alb_access_log_bucket_policy, document
 from landfall.program.protection import stateful
@@ -33,7 +34,7 @@ class AlbArgs:
     production: bool
 
 
-class Alb(pulumi.ComponentResource):
+class Alb(Component):
     """An ALB in the public subnets, HTTPS only (HTTP redirects), invalid headers dropped, access
     logs to an encrypted, private bucket. Each microservice gets an ``ip`` target group and a
     host rule ``<service>.<domain>``; the cluster's AWS Load Balancer Controller registers pods in
@@ -240,4 +241,4 @@ class Alb(pulumi.ComponentResource):
         self.zone_id = alb.zone_id
         self.security_group_id = sg.id
         self.https_listener_arn = https.arn
-        self.register_outputs({"arn": self.arn, "dnsName": self.dns_name})
+        self.finish()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.base import Component
 from components.network.security_groups import data_store_security_group
 from landfall.program.protection import stateful
 
@@ -38,7 +39,7 @@ class DatabaseArgs:
     production: bool
 
 
-class Database(pulumi.ComponentResource):
+class Database(Component):
     """MariaDB that is private (isolated subnets, no public access, reachable only from the
     data-access security group the cluster stack attaches to its nodes), encrypted with the data
     key, TLS-only via its parameter group, with IAM authentication, audit/error/general/slow logs
@@ -139,4 +140,4 @@ class Database(pulumi.ComponentResource):
         self.secret_arn = instance.master_user_secrets.apply(lambda s: str(s[0].secret_arn))
         self.security_group_id = sg.id
         self.instance_arn = instance.arn
-        self.register_outputs({"address": self.address, "secretArn": self.secret_arn})
+        self.finish()

@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.base import Component
 from landfall.program.protection import stateful
 
 
@@ -33,7 +34,7 @@ class DnsArgs:
     production: bool
 
 
-class Dns(pulumi.ComponentResource):
+class Dns(Component):
     """A public zone for ``domain`` (delegate it from the parent zone with the exported name
     servers) and a certificate for the apex and ``*.domain``, validated through the zone so it
     renews itself. The zone is protected in prod: deleting it would break delegation."""
@@ -87,4 +88,4 @@ class Dns(pulumi.ComponentResource):
         self.zone_name = zone.name
         self.name_servers = zone.name_servers
         self.certificate_arn = validated.certificate_arn
-        self.register_outputs({"zoneId": self.zone_id, "certificateArn": self.certificate_arn})
+        self.finish()

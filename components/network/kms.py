@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.base import Component
 from landfall.program.iam import document, kms_key_policy
 from landfall.program.protection import stateful
 
@@ -27,7 +28,7 @@ class KmsKeysArgs:
     production: bool
 
 
-class KmsKeys(pulumi.ComponentResource):
+class KmsKeys(Component):
     """Separate keys per purpose so a key policy or grant for one (e.g. the EBS CSI driver on the
     cluster key) never opens another (the database). Rotation is on; prod keys are protected and
     have the longest deletion window."""
@@ -63,4 +64,4 @@ class KmsKeys(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             self.arns[purpose] = key.arn
-        self.register_outputs({"arns": self.arns})
+        self.finish()

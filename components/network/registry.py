@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.base import Component
 from landfall.program.protection import stateful
 
 
@@ -20,7 +21,7 @@ class RegistryArgs:
     production: bool
 
 
-class Registry(pulumi.ComponentResource):
+class Registry(Component):
     """One repository per image and per chart: tags immutable (a deployed version can never
     change under the cluster, R4), scanned on push, KMS-encrypted, with a lifecycle policy that
     expires untagged layers and keeps the newest images. Prod repositories are retained."""
@@ -61,7 +62,7 @@ class Registry(pulumi.ComponentResource):
         self.chart_urls = {r: self._repository(r, lifecycle, args) for r in args.chart_repositories}
         first = next(iter(self.image_urls.values()))
         self.registry = first.apply(lambda url: url.split("/", 1)[0])
-        self.register_outputs({"registry": self.registry})
+        self.finish()
 
     def _repository(
         self, repo: str, lifecycle: pulumi.Output[str], args: RegistryArgs

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.base import Component, kms_log_group
 from components.network.security_groups import data_store_security_group
 from landfall.program.iam import (
     document,
@@ -41,7 +42,7 @@ class SearchArgs:
     production: bool
 
 
-class Search(pulumi.ComponentResource):
+class Search(Component):
     """An OpenSearch domain inside the VPC: encrypted at rest with the data key and node to node,
     HTTPS only with TLS 1.2+, fine-grained access control whose master user is an IAM role (no
     internal password), and every log type shipped to encrypted CloudWatch log groups. Prod
@@ -80,12 +81,12 @@ class Search(pulumi.ComponentResource):
 
         log_groups = {}
         for log_type in LOG_TYPES:
-            log_groups[log_type] = aws.cloudwatch.LogGroup(
+            log_groups[log_type] = kms_log_group(
                 f"{name}-{log_type.lower().replace('_', '-')}",
-                name=f"/aws/opensearch/{domain_name}/{log_type.lower()}",
-                retention_in_days=args.log_retention_days,
-                kms_key_id=args.kms_key_arn,
-                opts=child,
+                f"/aws/opensearch/{domain_name}/{log_type.lower()}",
+                args.log_retention_days,
+                args.kms_key_arn,
+                child,
             )
         log_policy = aws.cloudwatch.LogResourcePolicy(
             f"{name}-logs",
@@ -158,4 +159,4 @@ class Search(pulumi.ComponentResource):
         self.domain_arn = domain.arn
         self.security_group_id = sg.id
         self.master_role_arn = master_role.arn
-        self.register_outputs({"endpoint": self.endpoint, "domainArn": self.domain_arn})
+        self.finish()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.base import Component, kms_log_group
 from landfall.logic.cidr import SubnetPlan, Tier
 from landfall.program.iam import flow_log_assume_role, flow_log_write_policy
 
@@ -32,7 +33,7 @@ def subnet_role_tags(tier: Tier, cluster_name: str) -> dict[str, str]:
     return tags
 
 
-class Vpc(pulumi.ComponentResource):
+class Vpc(Component):
     """A three-tier VPC. Public subnets hold the ALB and NAT gateways; private subnets hold the
     nodes (no public IPs, egress through NAT); data subnets have no route to the internet at all
     and hold RDS and OpenSearch. The default security group is emptied, every flow is logged."""
@@ -189,12 +190,12 @@ class Vpc(pulumi.ComponentResource):
                     opts=child,
                 )
 
-        log_group = aws.cloudwatch.LogGroup(
+        log_group = kms_log_group(
             f"{name}-flow-logs",
-            name=f"/landfall/{args.name_prefix}/vpc-flow-logs",
-            retention_in_days=args.flow_log_retention_days,
-            kms_key_id=args.flow_log_kms_key_arn,
-            opts=child,
+            f"/landfall/{args.name_prefix}/vpc-flow-logs",
+            args.flow_log_retention_days,
+            args.flow_log_kms_key_arn,
+            child,
         )
         flow_role = aws.iam.Role(
             f"{name}-flow-logs",
@@ -217,4 +218,4 @@ class Vpc(pulumi.ComponentResource):
             max_aggregation_interval=60,
             opts=child,
         )
-        self.register_outputs({"vpcId": self.vpc_id})
+        self.finish()

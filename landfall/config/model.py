@@ -92,103 +92,385 @@ class Strict(BaseModel):
 
 
 class SubnetPrefixLengths(Strict):
-    public: int = Field(24, ge=16, le=28)
-    private: int = Field(19, ge=16, le=28)
-    data: int = Field(24, ge=16, le=28)
+    """Prefix length (the ``/n``) of each subnet tier in every AZ, all carved from
+    ``network.vpcCidr``: a larger number is a smaller subnet. AWS allows subnets from /16 to /28."""
+
+    public: int = Field(
+        24,
+        ge=16,
+        le=28,
+        description="Public subnets, one per AZ: the ALB and the NAT gateways. The default /24 "
+        "holds 256 addresses (AWS reserves 5 in every subnet).",
+    )
+    private: int = Field(
+        19,
+        ge=16,
+        le=28,
+        description="Private subnets, one per AZ: EKS nodes, their pods and the interface "
+        "endpoints, egress through NAT. Large by default (/19, 8,192 addresses) because the VPC "
+        "CNI gives every pod an address from it.",
+    )
+    data: int = Field(
+        24,
+        ge=16,
+        le=28,
+        description="Isolated data subnets, one per AZ, with no route to the internet: RDS and "
+        "OpenSearch.",
+    )
 
     def as_dict(self) -> dict[Tier, int]:
         return {t: getattr(self, t) for t in TIERS}
 
 
 class NetworkConfig(Strict):
-    vpc_cidr: Cidr
-    availability_zones: int = Field(3, ge=1, le=6)
-    availability_zone_names: list[str] | None = None
-    subnet_prefix_lengths: SubnetPrefixLengths = SubnetPrefixLengths()
-    nat_gateways: Literal["per-az", "single"]
-    interface_endpoints: list[str] = Field(
-        default_factory=lambda: ["ecr.api", "ecr.dkr", "sts", "ssm", "ssmmessages", "ec2messages"]
+    """The VPC of the network stack: its address plan (public, private and isolated data subnets
+    in every AZ), NAT gateways, interface endpoints and flow logs."""
+
+    vpc_cidr: Cidr = Field(
+        description="IPv4 CIDR of the VPC, written as a network address without host bits, e.g. "
+        "`10.20.0.0/16`; every subnet is carved from it. AWS allows a /16 to a /28; it must not "
+        "overlap `cluster.serviceCidr`.",
     )
-    flow_log_retention_days: int = Field(90, ge=1, le=3653)
+    availability_zones: int = Field(
+        3,
+        ge=1,
+        le=6,
+        description="How many AZs the VPC spans; each gets a subnet of every tier and an EKS node "
+        "group. Cloud environments need at least 3 (R6).",
+    )
+    availability_zone_names: list[str] | None = Field(
+        None,
+        description="The AZs to use, e.g. `[eu-west-2a, eu-west-2b, eu-west-2c]`: as many as "
+        "`availabilityZones`, each once and in `region`. Unset: the region's first zones by "
+        "letter (`<region>a`, `<region>b`, ...).",
+    )
+    subnet_prefix_lengths: SubnetPrefixLengths = Field(
+        SubnetPrefixLengths(),
+        description="Size of each subnet tier per AZ; the defaults fit a /16 VPC with 3 AZs.",
+    )
+    nat_gateways: Literal["per-az", "single"] = Field(
+        description="`per-az`: a NAT gateway in every AZ, so an AZ outage does not cut the others' "
+        "egress (baseline policy `nat-gateway-per-az`). `single`: one NAT gateway for the VPC, "
+        "cheaper but not AZ-resilient (needs an exemption of that policy).",
+    )
+    interface_endpoints: list[str] = Field(
+        default_factory=lambda: ["ecr.api", "ecr.dkr", "sts", "ssm", "ssmmessages", "ec2messages"],
+        description="AWS services reached through interface endpoints in the private subnets "
+        "(private DNS, HTTPS from the VPC only), named by the suffix of "
+        "`com.amazonaws.<region>.<service>`, e.g. `logs`. An S3 gateway endpoint always exists; "
+        "an empty list creates no interface endpoint.",
+    )
+    flow_log_retention_days: int = Field(
+        90,
+        ge=1,
+        le=3653,
+        description="Days the VPC flow logs (all traffic, in a KMS-encrypted CloudWatch log group) "
+        "are kept. CloudWatch Logs accepts only its fixed retention periods (1, 3, 5, 7, 14, 30, "
+        "60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653).",
+    )
 
 
 class DnsConfig(Strict):
-    domain: DomainName
+    """The environment's public DNS: a Route 53 hosted zone for ``domain`` and an ACM certificate
+    for the apex and ``*.<domain>``, validated through the zone so it renews itself."""
+
+    domain: DomainName = Field(
+        description="Domain the environment serves, e.g. `test.landfall.example.com`; each service "
+        "is reached at `<service>.<domain>`. The network stack creates its public hosted zone: "
+        "delegate it from the parent zone with the zone's name servers.",
+    )
 
 
 class LoadBalancerConfig(Strict):
-    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-    access_log_retention_days: int = Field(90, ge=1, le=3653)
-    idle_timeout_seconds: int = Field(60, ge=1, le=4000)
+    """The internet-facing Application Load Balancer of the network stack, shared by every
+    service (a host rule and an ``ip`` target group each); HTTP only redirects to HTTPS. Every
+    key has a default, so the section may be left out."""
+
+    ssl_policy: str = Field(
+        "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        description="ELB security policy of the HTTPS listener. The baseline policy "
+        "`lb-tls-policy` accepts only TLS 1.2+ policies (`ELBSecurityPolicy-TLS13-1-2-*`, "
+        "`-TLS13-1-3-*`, `-TLS-1-2-*`, `-FS-1-2-*`).",
+    )
+    access_log_retention_days: int = Field(
+        90,
+        ge=1,
+        le=3653,
+        description="Days the ALB access logs are kept in their S3 bucket (SSE-S3, no public "
+        "access) before a lifecycle rule expires them.",
+    )
+    idle_timeout_seconds: int = Field(
+        60,
+        ge=1,
+        le=4000,
+        description="Seconds a connection may stay idle before the ALB closes it (AWS allows "
+        "1 to 4000).",
+    )
 
 
 class DatabaseConfig(Strict):
-    engine_version: str = Field(pattern=r"^[0-9]+\.[0-9]+(\.[0-9]+)?$")
-    instance_class: DbInstanceClass
-    allocated_storage_gb: int = Field(ge=20, le=65536)
-    max_allocated_storage_gb: int = Field(ge=20, le=65536)
-    multi_az: bool
-    backup_retention_days: int = Field(ge=1, le=35)
-    database_name: str = Field("landfall", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+    """RDS for MariaDB in the isolated data subnets: reachable only from the nodes' data-access
+    security group, KMS-encrypted, TLS only, IAM authentication, logs exported to CloudWatch, and
+    the master password generated and kept by RDS in Secrets Manager (never in config or state).
+    Prod adds deletion protection and a final snapshot."""
+
+    engine_version: str = Field(
+        pattern=r"^[0-9]+\.[0-9]+(\.[0-9]+)?$",
+        description='MariaDB version, `major.minor` or `major.minor.patch`, quoted (`"11.4"`). '
+        "Its major.minor selects the parameter and option groups; minor upgrades apply "
+        "automatically, a major upgrade is not done in place.",
+    )
+    instance_class: DbInstanceClass = Field(
+        description="RDS instance class, e.g. `db.t4g.medium` (test) or `db.r6g.large` (prod).",
+    )
+    allocated_storage_gb: int = Field(
+        ge=20,
+        le=65536,
+        description="Initial gp3 storage in GiB (RDS for MariaDB allows 20 to 65536).",
+    )
+    max_allocated_storage_gb: int = Field(
+        ge=20,
+        le=65536,
+        description="Ceiling in GiB up to which RDS storage autoscaling may grow the volume; at "
+        "least `allocatedStorageGb`.",
+    )
+    multi_az: bool = Field(
+        description="Run a synchronous standby in a second AZ with automatic failover. Must be "
+        "true in prod; false elsewhere needs an exemption of the `rds-multi-az` policy.",
+    )
+    backup_retention_days: int = Field(
+        ge=1,
+        le=35,
+        description="Days automated backups and point-in-time recovery reach back (RDS allows up "
+        "to 35; 0, which turns backups off, is refused).",
+    )
+    database_name: str = Field(
+        "landfall",
+        pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$",
+        description="Database created in the instance, given to services as `RDS_DATABASE`: a "
+        "letter, then letters, digits or `_`, at most 64 characters (MariaDB's limit).",
+    )
 
 
 class SearchConfig(Strict):
-    engine_version: str = Field(pattern=r"^OpenSearch_[0-9]+\.[0-9]+$")
-    instance_type: SearchInstanceType
-    instance_count: int = Field(ge=1, le=80)
-    volume_size_gb: int = Field(ge=10, le=16384)
-    dedicated_master_type: SearchInstanceType | None = None
-    dedicated_master_count: int = Field(3, ge=3, le=5)
-    zone_awareness: bool
-    log_retention_days: int = Field(90, ge=1, le=3653)
+    """The Amazon OpenSearch Service domain in the data subnets: VPC only, encrypted at rest and
+    node to node, HTTPS only, fine-grained access control with an IAM master role, and its
+    application, audit and slow logs in CloudWatch."""
+
+    engine_version: str = Field(
+        pattern=r"^OpenSearch_[0-9]+\.[0-9]+$",
+        description="Engine version in the AWS form `OpenSearch_<major>.<minor>`, e.g. "
+        "`OpenSearch_2.19`. An upgrade is in place only to a version AWS offers as an upgrade "
+        "target.",
+    )
+    instance_type: SearchInstanceType = Field(
+        description="Instance type of the data nodes, e.g. `r6g.large.search`. `t2.*`, "
+        "`t3.micro.search` and `t3.small.search` are refused: they lack encryption at rest, "
+        "which is always on.",
+    )
+    instance_count: int = Field(
+        ge=1,
+        le=80,
+        description="Number of data nodes (at most 80, the AWS default quota per domain). With "
+        "`zoneAwareness` it must be even or a multiple of 3, to spread evenly over 2 or 3 AZs.",
+    )
+    volume_size_gb: int = Field(
+        ge=10,
+        le=16384,
+        description="gp3 EBS volume of each data node in GiB; the AWS maximum depends on the "
+        "instance type.",
+    )
+    dedicated_master_type: SearchInstanceType | None = Field(
+        None,
+        description="Instance type of dedicated master nodes, e.g. `m6g.large.search`. Unset: no "
+        "dedicated masters (the data nodes elect the cluster manager).",
+    )
+    dedicated_master_count: int = Field(
+        3,
+        ge=3,
+        le=5,
+        description="Number of dedicated master nodes; used only with `dedicatedMasterType`. The "
+        "`opensearch-high-availability` policy expects 3.",
+    )
+    zone_awareness: bool = Field(
+        description="Spread the data nodes and their replicas over 3 AZs when `instanceCount` is "
+        "a multiple of 3, else over 2. Off: the domain lives in one data subnet.",
+    )
+    log_retention_days: int = Field(
+        90,
+        ge=1,
+        le=3653,
+        description="Days the domain's KMS-encrypted CloudWatch log groups (application, audit, "
+        "index and search slow logs) are kept; one of CloudWatch's fixed retention periods.",
+    )
 
 
 class RegistryConfig(Strict):
-    image_repositories: list[EcrName] = Field(min_length=1)
-    chart_repositories: list[EcrName] = Field(min_length=1)
-    keep_last_images: int = Field(50, ge=1, le=1000)
-    untagged_expiry_days: int = Field(14, ge=1, le=365)
+    """ECR repositories of the network stack: tags immutable (a deployed version never changes,
+    R4), scanned on push, KMS-encrypted, each with a lifecycle policy; retained in prod."""
+
+    image_repositories: list[EcrName] = Field(
+        min_length=1,
+        description="Repositories for the services' container images, e.g. `payments` "
+        "(lowercase; `/` separates namespaces).",
+    )
+    chart_repositories: list[EcrName] = Field(
+        min_length=1,
+        description="Repositories for Helm charts pushed as OCI artifacts, e.g. "
+        "`charts/payments`. Their common folder (`charts`) is the `HELM_OCI_REPOSITORY` of the "
+        "environment ConfigMap; `gitops.ociRepository` is added to them with the `oci` source.",
+    )
+    keep_last_images: int = Field(
+        50,
+        ge=1,
+        le=1000,
+        description="Lifecycle rule: each repository keeps this many newest images; older ones "
+        "expire.",
+    )
+    untagged_expiry_days: int = Field(
+        14,
+        ge=1,
+        le=365,
+        description="Lifecycle rule: untagged images expire this many days after they were pushed.",
+    )
 
 
 class NodeGroupConfig(Strict):
-    capacity_type: Literal["ON_DEMAND", "SPOT"]
-    instance_types: list[Ec2InstanceType] = Field(min_length=1)
-    min_size: int = Field(ge=0, le=100)
-    desired_size: int = Field(ge=0, le=100)
-    max_size: int = Field(ge=1, le=100)
-    disk_size_gb: int = Field(50, ge=20, le=16384)
-    max_unavailable: int = Field(1, ge=1, le=100)
+    """The EKS managed node groups: one Bottlerocket group per AZ, in that AZ's private subnet,
+    from one launch template (IMDSv2, encrypted gp3 volumes, no SSH). Sizes apply to each group,
+    so the cluster has ``availabilityZones`` times as many nodes."""
+
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(
+        description="`ON_DEMAND` or `SPOT` instances. SPOT needs at least 3 interchangeable "
+        "`instanceTypes`, and in prod also `cluster.allowSpotInProd: true`.",
+    )
+    instance_types: list[Ec2InstanceType] = Field(
+        min_length=1,
+        description="EC2 instance types the groups may launch, e.g. `[m6i.large, m6a.large, "
+        "m5.large]`; all arm64 (Graviton) or all x86_64, which selects the Bottlerocket AMI type.",
+    )
+    min_size: int = Field(ge=0, le=100, description="Fewest nodes in each group (per AZ).")
+    desired_size: int = Field(
+        ge=0,
+        le=100,
+        description="Nodes each group runs; `minSize` ≤ `desiredSize` ≤ `maxSize`.",
+    )
+    max_size: int = Field(ge=1, le=100, description="Most nodes in each group (per AZ).")
+    disk_size_gb: int = Field(
+        50,
+        ge=20,
+        le=16384,
+        description="Size in GiB of each node's Bottlerocket data volume (container images and "
+        "ephemeral storage; encrypted gp3, at most 16384 GiB); the 4 GiB OS volume is separate.",
+    )
+    max_unavailable: int = Field(
+        1,
+        ge=1,
+        le=100,
+        description="Nodes of a group that may be down at once in a rolling update (EKS "
+        "`updateConfig.maxUnavailable`, 1 to 100); the groups roll one AZ at a time.",
+    )
 
 
 class SsoMapping(Strict):
-    permission_set: str = Field(min_length=1, max_length=32)
-    kubernetes_group: DnsLabel
-    access: Literal["cluster-admin", "admin", "edit", "view"]
+    """One IAM Identity Center permission set mapped to a Kubernetes group and an access level,
+    through an EKS access entry for the permission set's role in this account."""
+
+    permission_set: str = Field(
+        min_length=1,
+        max_length=32,
+        description="Name of the permission set, e.g. `PlatformAdmin` (Identity Center allows 32 "
+        "characters). It must be assigned to the account, so that its "
+        "`AWSReservedSSO_<name>_<suffix>` role exists; never paste role ARNs.",
+    )
+    kubernetes_group: DnsLabel = Field(
+        description="Kubernetes group the permission set's users are in, e.g. `platform-admins`; "
+        "your identity team maps it to a directory group.",
+    )
+    access: Literal["cluster-admin", "admin", "edit", "view"] = Field(
+        description="Built-in ClusterRole bound to the group cluster-wide; Flux's kinds are "
+        "aggregated into `admin`, `edit` and `view`.",
+    )
 
 
 class ClusterConfig(Strict):
-    kubernetes_version: str
-    endpoint_public_access_cidrs: list[Cidr] = Field(default_factory=list)
-    allow_public_endpoint_from_anywhere: bool = False
-    service_cidr: Cidr = "172.20.0.0/16"
-    nodes: NodeGroupConfig
-    allow_spot_in_prod: bool = False
-    keep_creator_admin: bool = False
-    log_retention_days: int = Field(90, ge=1, le=3653)
-    # GitHub Actions OIDC subjects the CI notifier trusts (R5). Empty: the fleet repository's
-    # tracked branch, derived from gitops.url (which must then be on github.com).
+    """The EKS cluster of the cluster stack: the control plane (private endpoint, secrets
+    encrypted with KMS, all five log types, access entries only), its node groups and pinned
+    add-ons, and who may use it."""
+
+    kubernetes_version: str = Field(
+        description="Kubernetes minor version of the control plane, add-ons and nodes, quoted "
+        '(`"1.33"`); one of the versions in `landfall/logic/versions.py`. Upgrading is setting '
+        "the next one.",
+    )
+    endpoint_public_access_cidrs: list[Cidr] = Field(
+        default_factory=list,
+        description="CIDRs that may reach the public API endpoint, e.g. an office VPN's egress. "
+        "Empty: the endpoint is private only, which prod requires (R14).",
+    )
+    allow_public_endpoint_from_anywhere: bool = Field(
+        False,
+        description="Explicit opt-in to `0.0.0.0/0` in `endpointPublicAccessCidrs`; the baseline "
+        "policy `eks-endpoint-private` still reports it unless exempted.",
+    )
+    service_cidr: Cidr = Field(
+        "172.20.0.0/16",
+        description="IPv4 range of Kubernetes Service IPs: a /12 to /24 inside 10.0.0.0/8, "
+        "172.16.0.0/12 or 192.168.0.0/16 (EKS rule), outside `network.vpcCidr`. Changing it "
+        "replaces the cluster.",
+    )
+    nodes: NodeGroupConfig = Field(description="The managed node groups, one per AZ.")
+    allow_spot_in_prod: bool = Field(
+        False,
+        description="Explicit opt-in to `nodes.capacityType: SPOT` in prod, which otherwise runs "
+        "on-demand (R9); spot nodes can go at two minutes' notice.",
+    )
+    keep_creator_admin: bool = Field(
+        False,
+        description="Keep EKS's permanent, invisible cluster-admin grant for whoever created the "
+        "cluster. False: the deployer gets an explicit access entry instead. Matters only when "
+        "the cluster is created (docs/cluster.md).",
+    )
+    log_retention_days: int = Field(
+        90,
+        ge=1,
+        le=3653,
+        description="Days the control plane's KMS-encrypted CloudWatch log group keeps its logs; "
+        "one of CloudWatch's fixed retention periods.",
+    )
     ci_notifier_subjects: list[
         Annotated[
             str,
             _matching(_GITHUB_SUBJECT, "GitHub OIDC subject", "repo:org/app:ref:refs/heads/main"),
         ]
-    ] = Field(default_factory=list)
-    sso_mappings: list[SsoMapping] = Field(default_factory=list)
+    ] = Field(
+        default_factory=list,
+        description="GitHub Actions OIDC subjects the CI notifier role trusts (R5), each exactly "
+        "(no wildcards). Empty: the fleet repository's tracked branch, derived from `gitops.url` "
+        "(which must then be on github.com).",
+    )
+    sso_mappings: list[SsoMapping] = Field(
+        default_factory=list,
+        description="Identity Center permission sets given access to the cluster, each at most "
+        "once.",
+    )
 
 
 class ServiceConfig(Strict):
-    name: DnsLabel
-    namespace: DnsLabel | None = None
+    """One microservice the platform hosts: it gets an ALB target group and host rule, an IAM
+    role for its service account (IRSA) that reads its own secrets, and its keys in the
+    environment ConfigMap."""
+
+    name: DnsLabel = Field(
+        description="Service name, e.g. `payments`: its host `<name>.<dns.domain>`, its service "
+        "account, its secrets under `<env>/<name>/` in Secrets Manager and the "
+        "`<NAME>_ROLE_ARN` / `<NAME>_TARGET_GROUP_ARN` ConfigMap keys.",
+    )
+    namespace: DnsLabel | None = Field(
+        None,
+        description="Kubernetes namespace the service runs in; unset: its name. The IAM role "
+        "trusts `system:serviceaccount:<namespace>:<name>`.",
+    )
 
     @property
     def k8s_namespace(self) -> str:
@@ -196,17 +478,56 @@ class ServiceConfig(Strict):
 
 
 class GitopsConfig(Strict):
-    source: Literal["git", "oci"]
-    url: str | None = None
-    branch: str = "main"
-    deploy_key_secret_id: str | None = None
-    oci_repository: EcrName | None = None
-    # Exactly one for source 'oci'. ECR tags are immutable here, so follow a semver range of
-    # versioned artifacts (e.g. ">=1.0.0" in test, "~1.4" in prod) or pin one tag.
-    oci_semver: str | None = None
-    oci_tag: str | None = None
-    interval: Duration = "5m"
-    flux_version: str = "2.7.3"
+    """Flux in the gitops stack: the pinned release, the source it pulls the fleet from (Git over
+    SSH or an OCI artifact in ECR) and the root Kustomization applying ``./clusters/<env>``."""
+
+    source: Literal["git", "oci"] = Field(
+        description="`git`: clone `url` over SSH with a deploy key. `oci`: pull the fleet "
+        "artifact from the ECR repository `ociRepository` with Flux's IAM role (cloud "
+        "environments only).",
+    )
+    url: str | None = Field(
+        None,
+        description="SSH URL of the fleet repository, e.g. "
+        "`ssh://git@github.com/example/landfall-fleet.git`; required for `git`.",
+    )
+    branch: str = Field(
+        "main",
+        description="Branch of the fleet repository Flux follows with `git`; also the branch "
+        "whose workflows the CI notifier trusts by default.",
+    )
+    deploy_key_secret_id: str | None = Field(
+        None,
+        description="Name of the Secrets Manager secret holding the SSH deploy key as JSON "
+        "(`identity`, `identity.pub`, `known_hosts`), read at deploy time; required for `git` in "
+        "test and prod (local uses a Secret created by hand).",
+    )
+    oci_repository: EcrName | None = Field(
+        None,
+        description="ECR repository holding the fleet artifact; required for `oci`, and created "
+        "by the network stack.",
+    )
+    oci_semver: str | None = Field(
+        None,
+        description="Semver range of fleet artifact tags to follow, e.g. `>=1.0.0` (test) or "
+        "`~1.4` (prod). Source `oci` needs exactly one of `ociSemver` and `ociTag`: ECR tags are "
+        "immutable here, so follow a range of versioned artifacts or pin one tag.",
+    )
+    oci_tag: str | None = Field(
+        None,
+        description="One fleet artifact tag to pin, instead of `ociSemver`; `latest` is refused "
+        "(an immutable tag cannot move).",
+    )
+    interval: Duration = Field(
+        "5m",
+        description="How often Flux checks the source and reconciles the root Kustomization, "
+        "e.g. `5m`, `1h` or `30s`.",
+    )
+    flux_version: str = Field(
+        "2.7.3",
+        description="Flux release to install; one of `FLUX_RELEASES` in `landfall/logic/flux.py`, "
+        "which pins the flux2 chart and every controller image.",
+    )
 
     @model_validator(mode="after")
     def _source_fields(self) -> GitopsConfig:
@@ -234,34 +555,90 @@ class GitopsConfig(Strict):
 
 
 class PolicyExemption(Strict):
-    """A documented exception to one security-baseline policy (see landfall/security)."""
+    """A documented exception to one security-baseline policy (docs/security.md): its findings in
+    this environment are reported as exempted instead of failing."""
 
-    policy: str = Field(min_length=1)
-    reason: str = Field(min_length=10)
+    policy: str = Field(
+        min_length=1,
+        description="Name of the baseline policy, e.g. `rds-multi-az`; an unknown name fails "
+        "`landfall plan`.",
+    )
+    reason: str = Field(
+        min_length=10,
+        description="Why this environment breaks the policy, for reviewers (at least 10 "
+        "characters).",
+    )
 
 
 class LocalConfig(Strict):
-    kube_context: str = Field(min_length=1)
+    """The local environment: a kind cluster on a laptop, no AWS; only the gitops layer exists."""
+
+    kube_context: str = Field(
+        min_length=1,
+        description="kubeconfig context of the local cluster, e.g. `kind-landfall`.",
+    )
 
 
 class EnvironmentConfig(Strict):
-    """One environment's complete configuration."""
+    """One environment's complete configuration: the top-level ``landfall:`` keys of
+    ``Pulumi.<env>.yaml``."""
 
-    environment: Literal["local", "test", "prod"]
-    region: Annotated[str, _matching(_REGION, "AWS region", "eu-west-2")] | None = None
-    account_id: Annotated[str, _matching(_ACCOUNT, "AWS account ID", "123456789012")] | None = None
-    tags: dict[str, str] = Field(default_factory=dict)
-    network: NetworkConfig | None = None
-    dns: DnsConfig | None = None
-    load_balancer: LoadBalancerConfig = LoadBalancerConfig()
-    database: DatabaseConfig | None = None
-    search: SearchConfig | None = None
-    registry: RegistryConfig | None = None
-    cluster: ClusterConfig | None = None
-    services: list[ServiceConfig] = Field(default_factory=list)
-    gitops: GitopsConfig | None = None
-    local: LocalConfig | None = None
-    policy_exemptions: list[PolicyExemption] = Field(default_factory=list)
+    environment: Literal["local", "test", "prod"] = Field(
+        description="The environment this file configures: `local` (a kind cluster, gitops layer "
+        "only) or `test` / `prod` (AWS, three stacks). Must match the stack name "
+        "`<env>-<layer>`, so a stack never runs with another environment's settings.",
+    )
+    region: Annotated[str, _matching(_REGION, "AWS region", "eu-west-2")] | None = Field(
+        None,
+        description="AWS region of every resource, e.g. `eu-west-2`; each layer's AWS provider "
+        "is pinned to it.",
+    )
+    account_id: Annotated[str, _matching(_ACCOUNT, "AWS account ID", "123456789012")] | None = (
+        Field(
+            None,
+            description='The 12-digit AWS account, quoted (`"111111111111"`). The AWS provider '
+            "and the preflight refuse credentials of any other account before a change.",
+        )
+    )
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra tags on every AWS resource, added to the provider's default tags "
+        "`Project`, `Environment`, `Layer` and `ManagedBy` (a key given here wins).",
+    )
+    network: NetworkConfig | None = Field(
+        None, description="The VPC and its subnets, NAT gateways, endpoints and flow logs."
+    )
+    dns: DnsConfig | None = Field(
+        None, description="The public hosted zone and certificate of the environment's domain."
+    )
+    load_balancer: LoadBalancerConfig = Field(
+        LoadBalancerConfig(),
+        description="The internet-facing ALB; every key has a default (ignored in local).",
+    )
+    database: DatabaseConfig | None = Field(None, description="RDS for MariaDB.")
+    search: SearchConfig | None = Field(None, description="The OpenSearch Service domain.")
+    registry: RegistryConfig | None = Field(
+        None, description="ECR repositories for images and Helm charts."
+    )
+    cluster: ClusterConfig | None = Field(
+        None, description="The EKS cluster, its nodes and who may use it."
+    )
+    services: list[ServiceConfig] = Field(
+        default_factory=list,
+        description="The microservices the platform hosts, each listed once.",
+    )
+    gitops: GitopsConfig | None = Field(
+        None,
+        description="Flux: its version and the source of the fleet; needed in every environment.",
+    )
+    local: LocalConfig | None = Field(
+        None, description="The local cluster; only in the local environment, and needed there."
+    )
+    policy_exemptions: list[PolicyExemption] = Field(
+        default_factory=list,
+        description="Security-baseline policies this environment deliberately breaks, each with "
+        "the reason.",
+    )
 
     @property
     def is_cloud(self) -> bool:
