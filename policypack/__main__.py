@@ -1,4 +1,4 @@
-"""Pulumi CrossGuard entry point: the landfall security baseline (landfall/security/policies.py).
+"""Pulumi CrossGuard entry point: the landfall security baseline (landfall/baseline/policies.py).
 
 Run with ``pulumi preview --stack <env>-<layer> --config-file Pulumi.<env>.yaml --policy-pack
 policypack``. Every policy is mandatory: any violation fails the preview or update.

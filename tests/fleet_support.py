@@ -261,13 +261,23 @@ def substitute_objects(text: str, values: Mapping[str, str]) -> list[Obj]:
 # The environment ConfigMap (keys from landfall.logic.envmap, placeholder values)
 
 
+def service_keys(service: str, cloud: bool) -> tuple[str, ...]:
+    """The per-service keys the ConfigMap carries in a cloud environment (none in local)."""
+    if not cloud:
+        return ()
+    return (
+        envmap.service_key(service, "ROLE_ARN"),
+        envmap.service_key(service, "TARGET_GROUP_ARN"),
+    )
+
+
 def environment_keys(env: str) -> frozenset[str]:
     cloud = env != "local"
     keys = set(envmap.COMMON_KEYS)
     if cloud:
         keys.update(envmap.CLOUD_KEYS)
     for service in SERVICES:
-        keys.update(envmap.service_keys(service, cloud))
+        keys.update(service_keys(service, cloud))
     return frozenset(keys)
 
 

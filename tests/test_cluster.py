@@ -15,6 +15,7 @@ import tomllib
 from typing import Any, ClassVar
 
 import pytest
+from stack_queries import of_type, one
 
 import landfall.plan.harness.runner as runner
 from landfall.config import config_file, load_environment, read_config_file
@@ -74,15 +75,15 @@ def statements(document: str) -> list[dict[str, Any]]:
 
 
 def trust(plan: StackPlan, role: str) -> list[dict[str, Any]]:
-    return statements(plan.one(ROLE, role).inputs["assumeRolePolicy"])
+    return statements(one(plan, ROLE, role).inputs["assumeRolePolicy"])
 
 
 def inline(plan: StackPlan, role: str) -> list[dict[str, Any]]:
-    return statements(plan.one(ROLE_POLICY, role).inputs["policy"])
+    return statements(one(plan, ROLE_POLICY, role).inputs["policy"])
 
 
 def attachments(plan: StackPlan, role: str) -> set[str]:
-    return {r.inputs["policyArn"] for r in plan.of_type(ATTACHMENT) if r.name.startswith(role)}
+    return {r.inputs["policyArn"] for r in of_type(plan, ATTACHMENT) if r.name.startswith(role)}
 
 
 def grants(document: list[dict[str, Any]]) -> dict[str, list[str]]:
@@ -127,7 +128,7 @@ def cfg(env):
 
 
 def test_the_cluster_sits_in_the_network_stacks_private_subnets(plan, net, cfg):
-    inputs = plan.one(EKS).inputs
+    inputs = one(plan, EKS).inputs
     assert inputs["name"] == cfg.name_prefix
     assert inputs["vpcId"] == net["vpcId"]
     assert inputs["subnetIds"] == net["privateSubnetIds"]
@@ -135,7 +136,7 @@ def test_the_cluster_sits_in_the_network_stacks_private_subnets(plan, net, cfg):
 
 
 def test_control_plane_security_settings(env, plan, net, cfg):
-    inputs = plan.one(EKS).inputs
+    inputs = one(plan, EKS).inputs
     assert inputs["version"] == cfg.cluster.kubernetes_version
     assert inputs["authenticationMode"] == "API"
     assert inputs["encryptionConfigKeyArn"] == net["clusterKmsKeyArn"]
@@ -161,7 +162,7 @@ def test_control_plane_security_settings(env, plan, net, cfg):
 
 
 def test_the_component_creates_nothing_we_manage_ourselves(plan):
-    inputs = plan.one(EKS).inputs
+    inputs = one(plan, EKS).inputs
     assert inputs["skipDefaultNodeGroup"] is True
     assert inputs["createInstanceRole"] is False
     assert inputs["skipDefaultSecurityGroups"] is True
@@ -174,12 +175,12 @@ def test_the_component_creates_nothing_we_manage_ourselves(plan):
 
 
 def test_control_plane_logs_go_to_an_encrypted_retained_group(env, plan, net, cfg):
-    group = plan.one("aws:cloudwatch/logGroup:LogGroup", "eks-control-plane")
+    group = one(plan, "aws:cloudwatch/logGroup:LogGroup", "eks-control-plane")
     assert group.inputs["name"] == f"/aws/eks/{cfg.name_prefix}/cluster"
     assert group.inputs["kmsKeyId"] == net["dataKmsKeyArn"]
     assert group.inputs["retentionInDays"] == cfg.cluster.log_retention_days
     assert group.options["protect"] is group.options["retainOnDelete"] is (env == "prod")
-    assert depends_on(plan.one(EKS), group)
+    assert depends_on(one(plan, EKS), group)
 
 
 class TransformRecordingMocks(PlatformMocks):
@@ -222,12 +223,12 @@ def test_the_creator_does_not_silently_keep_cluster_admin(monkeypatch):
     child = _child_cluster_props(TransformRecordingMocks.seen)
     assert child["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is False
     # The deploying role's admin access is an explicit, previewable access entry instead.
-    deployer = plan.one(ACCESS_ENTRY, "access-deployer")
+    deployer = one(plan, ACCESS_ENTRY, "access-deployer")
     assert deployer.inputs["principalArn"] == "arn:aws:iam::111111111111:role/deployer"
-    association = plan.one(ACCESS_POLICY, "access-deployer-cluster-admin")
+    association = one(plan, ACCESS_POLICY, "access-deployer-cluster-admin")
     assert association.inputs["policyArn"] == CLUSTER_ADMIN
     assert association.inputs["accessScope"] == {"type": "cluster"}
-    assert len(plan.of_type(ACCESS_POLICY)) == 1  # nobody else gets an EKS admin policy
+    assert len(of_type(plan, ACCESS_POLICY)) == 1  # nobody else gets an EKS admin policy
 
 
 def test_keep_creator_admin_keeps_the_bootstrap_grant_and_adds_no_deployer_entry(monkeypatch):
@@ -237,15 +238,15 @@ def test_keep_creator_admin_keeps_the_bootstrap_grant_and_adds_no_deployer_entry
     plan = plan_cluster("test", raw)
     child = _child_cluster_props(TransformRecordingMocks.seen)
     assert child["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is True
-    assert "access-deployer" not in {r.name for r in plan.of_type(ACCESS_ENTRY)}
-    assert plan.of_type(ACCESS_POLICY) == []
+    assert "access-deployer" not in {r.name for r in of_type(plan, ACCESS_ENTRY)}
+    assert of_type(plan, ACCESS_POLICY) == []
 
 
 # --- nodes --------------------------------------------------------------------------------------
 
 
 def test_exactly_one_bottlerocket_node_group_per_zone(plan, net, cfg):
-    groups = plan.of_type(NODE_GROUP)
+    groups = of_type(plan, NODE_GROUP)
     assert len(groups) == 3
     subnets = [g.inputs["subnetIds"] for g in groups]
     assert all(len(s) == 1 for s in subnets)
@@ -264,7 +265,7 @@ def test_exactly_one_bottlerocket_node_group_per_zone(plan, net, cfg):
 
 
 def test_spot_with_interchangeable_types_in_test_on_demand_in_prod(env, plan, cfg):
-    for group in plan.of_type(NODE_GROUP):
+    for group in of_type(plan, NODE_GROUP):
         if env == "test":
             assert group.inputs["capacityType"] == "SPOT"
             assert len(set(group.inputs["instanceTypes"])) >= 3
@@ -279,7 +280,7 @@ def test_spot_with_interchangeable_types_in_test_on_demand_in_prod(env, plan, cf
 
 
 def test_launch_template_imdsv2_encryption_no_public_ip_security_groups(plan, net, cfg):
-    template = plan.one(LAUNCH_TEMPLATE)
+    template = one(plan, LAUNCH_TEMPLATE)
     inputs = template.inputs
     assert inputs["metadataOptions"] == {
         "httpEndpoint": "enabled",
@@ -305,14 +306,14 @@ def test_launch_template_imdsv2_encryption_no_public_ip_security_groups(plan, ne
     settings = tomllib.loads(base64.b64decode(inputs["userData"]).decode())["settings"]
     assert settings["host-containers"]["admin"]["enabled"] is False
     assert settings["host-containers"]["control"]["enabled"] is True
-    for group in plan.of_type(NODE_GROUP):
+    for group in of_type(plan, NODE_GROUP):
         assert group.inputs["launchTemplate"]["id"].startswith("lt-")
         assert depends_on(group, template)
 
 
 def test_node_groups_roll_one_zone_at_a_time_after_the_networking_add_ons(plan):
-    groups = plan.of_type(NODE_GROUP)
-    networking = [plan.one(ADDON, "addons-vpc-cni"), plan.one(ADDON, "addons-kube-proxy")]
+    groups = of_type(plan, NODE_GROUP)
+    networking = [one(plan, ADDON, "addons-vpc-cni"), one(plan, ADDON, "addons-kube-proxy")]
     assert all(depends_on(groups[0], addon) for addon in networking)
     for previous, group in itertools.pairwise(groups):
         assert depends_on(group, previous)
@@ -329,8 +330,8 @@ def test_node_role_has_only_what_nodes_need(plan):
     ]
     assert attachments(plan, "nodes-role") == set(NODE_POLICIES)
     assert not any(p.endswith("AmazonEKS_CNI_Policy") for p in attachments(plan, "nodes-role"))
-    assert "nodes-role" not in {r.name for r in plan.of_type(ROLE_POLICY)}
-    for group in plan.of_type(NODE_GROUP):
+    assert "nodes-role" not in {r.name for r in of_type(plan, ROLE_POLICY)}
+    for group in of_type(plan, NODE_GROUP):
         assert group.inputs["nodeRoleArn"] == plan.outputs["nodeRoleArn"]
 
 
@@ -339,36 +340,36 @@ def test_node_role_has_only_what_nodes_need(plan):
 
 def test_add_ons_are_pinned_per_kubernetes_version(plan, cfg):
     versions = ADDON_VERSIONS[cfg.cluster.kubernetes_version]
-    pinned = {a.inputs["addonName"]: a.inputs["addonVersion"] for a in plan.of_type(ADDON)}
+    pinned = {a.inputs["addonName"]: a.inputs["addonVersion"] for a in of_type(plan, ADDON)}
     assert pinned == {
         "vpc-cni": versions.vpc_cni,
         "kube-proxy": versions.kube_proxy,
         "coredns": versions.coredns,
         "aws-ebs-csi-driver": versions.ebs_csi_driver,
     }
-    for addon in plan.of_type(ADDON):
+    for addon in of_type(plan, ADDON):
         assert addon.inputs["clusterName"] == cfg.name_prefix
         assert addon.inputs["resolveConflictsOnUpdate"] == "OVERWRITE"
 
 
 def test_vpc_cni_enforces_network_policy_with_its_own_role(plan):
-    cni = plan.one(ADDON, "addons-vpc-cni")
+    cni = one(plan, ADDON, "addons-vpc-cni")
     assert json.loads(cni.inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}
     assert cni.inputs["serviceAccountRoleArn"] == plan.outputs["vpcCniRoleArn"]
     assert attachments(plan, "vpc-cni") == set(VPC_CNI_POLICIES)
 
 
 def test_coredns_and_ebs_csi_wait_for_every_node_group(plan):
-    groups = plan.of_type(NODE_GROUP)
+    groups = of_type(plan, NODE_GROUP)
     for name in ("workload-addons-coredns", "workload-addons-aws-ebs-csi-driver"):
-        addon = plan.one(ADDON, name)
+        addon = one(plan, ADDON, name)
         assert all(depends_on(addon, group) for group in groups), name
     for name in ("addons-vpc-cni", "addons-kube-proxy"):
-        assert not any(depends_on(plan.one(ADDON, name), g) for g in groups)
+        assert not any(depends_on(one(plan, ADDON, name), g) for g in groups)
 
 
 def test_ebs_csi_driver_has_its_own_role_able_to_use_the_volume_key(plan, net):
-    ebs = plan.one(ADDON, "workload-addons-aws-ebs-csi-driver")
+    ebs = one(plan, ADDON, "workload-addons-aws-ebs-csi-driver")
     assert ebs.inputs["serviceAccountRoleArn"] == plan.outputs["ebsCsiDriverRoleArn"]
     assert attachments(plan, "ebs-csi-driver") == set(EBS_CSI_POLICIES)
     policy = inline(plan, "ebs-csi-driver")
@@ -488,7 +489,7 @@ def test_flux_source_controller_pulls_charts_from_ecr(plan, net, cfg):
 
 
 def test_ci_notifier_is_trusted_by_github_actions_of_the_fleet_only(plan, cfg):
-    github = plan.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "ci-notifier-github")
+    github = one(plan, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "ci-notifier-github")
     assert github.inputs["url"] == "https://token.actions.githubusercontent.com"
     assert github.inputs["clientIdLists"] == ["sts.amazonaws.com"]
     [statement] = trust(plan, "ci-notifier")
@@ -510,11 +511,11 @@ def test_ci_notifier_is_trusted_by_github_actions_of_the_fleet_only(plan, cfg):
 
 
 def test_ci_notifier_may_only_get_list_patch_flux_objects(plan):
-    entry = plan.one(ACCESS_ENTRY, "access-ci-notifier")
+    entry = one(plan, ACCESS_ENTRY, "access-ci-notifier")
     assert entry.inputs["principalArn"] == plan.outputs["notifierRoleArn"]
     assert entry.inputs["kubernetesGroups"] == ["flux-notifiers"]
     assert entry.inputs["type"] == "STANDARD"
-    role = plan.one(CLUSTER_ROLE, "landfall-flux-notifier")
+    role = one(plan, CLUSTER_ROLE, "landfall-flux-notifier")
     assert "labels" not in role.inputs["metadata"]
     assert {tuple(r["verbs"]) for r in role.inputs["rules"]} == {("get", "list", "patch")}
     assert {g for r in role.inputs["rules"] for g in r["apiGroups"]} == {
@@ -523,13 +524,13 @@ def test_ci_notifier_may_only_get_list_patch_flux_objects(plan):
         "helm.toolkit.fluxcd.io",
     }
     assert not any("*" in r["resources"] or "*" in r["verbs"] for r in role.inputs["rules"])
-    binding = plan.one(BINDING, "rbac-notifier")
+    binding = one(plan, BINDING, "rbac-notifier")
     assert binding.inputs["roleRef"]["name"] == "landfall:flux-notifier"
     assert binding.inputs["subjects"] == [
         {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "flux-notifiers"}
     ]
     # Only the notifier's own binding names its group.
-    bound = [b for b in plan.of_type(BINDING) if "flux-notifiers" in json.dumps(b.inputs)]
+    bound = [b for b in of_type(plan, BINDING) if "flux-notifiers" in json.dumps(b.inputs)]
     assert bound == [binding]
 
 
@@ -538,7 +539,7 @@ def test_ci_notifier_may_only_get_list_patch_flux_objects(plan):
 
 def test_sso_groups_get_access_entries_with_the_full_role_arn(plan, cfg):
     for mapping in cfg.cluster.sso_mappings:
-        entry = plan.one(ACCESS_ENTRY, f"access-sso-{mapping.permission_set}")
+        entry = one(plan, ACCESS_ENTRY, f"access-sso-{mapping.permission_set}")
         arn = entry.inputs["principalArn"]
         assert f":role{SSO_PATH}AWSReservedSSO_{mapping.permission_set}_" in arn
         assert entry.inputs["kubernetesGroups"] == [mapping.kubernetes_group]
@@ -547,7 +548,7 @@ def test_sso_groups_get_access_entries_with_the_full_role_arn(plan, cfg):
 
 def test_sso_groups_are_bound_to_their_access_level(plan, cfg):
     for mapping in cfg.cluster.sso_mappings:
-        binding = plan.one(BINDING, f"rbac-{mapping.kubernetes_group}")
+        binding = one(plan, BINDING, f"rbac-{mapping.kubernetes_group}")
         assert binding.inputs["roleRef"] == {
             "apiGroup": "rbac.authorization.k8s.io",
             "kind": "ClusterRole",
@@ -565,7 +566,7 @@ def test_sso_groups_are_bound_to_their_access_level(plan, cfg):
 def test_flux_permissions_roll_up_through_aggregation_labels(plan):
     labels = {
         r.inputs["metadata"]["name"]: r.inputs["metadata"].get("labels")
-        for r in plan.of_type(CLUSTER_ROLE)
+        for r in of_type(plan, CLUSTER_ROLE)
     }
     assert labels == {
         "landfall:flux-view": {"rbac.authorization.k8s.io/aggregate-to-view": "true"},
@@ -573,16 +574,16 @@ def test_flux_permissions_roll_up_through_aggregation_labels(plan):
         "landfall:flux-admin": {"rbac.authorization.k8s.io/aggregate-to-admin": "true"},
         "landfall:flux-notifier": None,
     }
-    view = plan.one(CLUSTER_ROLE, "landfall-flux-view")
+    view = one(plan, CLUSTER_ROLE, "landfall-flux-view")
     assert {tuple(r["verbs"]) for r in view.inputs["rules"]} == {("get", "list", "watch")}
 
 
 def test_rbac_is_applied_with_this_clusters_kubeconfig_after_the_deployer_is_admin(plan):
-    provider = plan.one("pulumi:providers:kubernetes", "rbac")
+    provider = one(plan, "pulumi:providers:kubernetes", "rbac")
     kubeconfig = json.loads(unwrap_secret(provider.inputs["kubeconfig"]))
     assert kubeconfig == json.loads(plan.outputs["kubeconfig"])
-    admin = plan.one(ACCESS_POLICY, "access-deployer-cluster-admin")
-    for resource in [*plan.of_type(CLUSTER_ROLE), *plan.of_type(BINDING)]:
+    admin = one(plan, ACCESS_POLICY, "access-deployer-cluster-admin")
+    for resource in [*of_type(plan, CLUSTER_ROLE), *of_type(plan, BINDING)]:
         assert resource.options["provider"].startswith(provider.urn), resource.name
         assert depends_on(resource, admin), resource.name
 
@@ -600,8 +601,8 @@ def test_sso_roles_resolve_from_the_accounts_roles():
         "arn:aws:iam::111111111111:role/AWSReservedSSO_Developer_aaaaaaaaaaaaaaaa",  # wrong path
     ]
     plan = plan_cluster("test", lookups={SSO_ROLES: roles})
-    assert plan.one(ACCESS_ENTRY, "access-sso-Developer").inputs["principalArn"] == roles[1]
-    assert plan.one(ACCESS_ENTRY, "access-sso-PlatformAdmin").inputs["principalArn"] == roles[0]
+    assert one(plan, ACCESS_ENTRY, "access-sso-Developer").inputs["principalArn"] == roles[1]
+    assert one(plan, ACCESS_ENTRY, "access-sso-PlatformAdmin").inputs["principalArn"] == roles[0]
 
 
 def test_a_permission_set_without_a_role_fails_before_anything_is_created():
@@ -643,7 +644,7 @@ def test_outputs_are_exactly_the_cluster_contract(plan, net, cfg):
     assert out["clusterEndpoint"].startswith("https://")
     assert out["clusterCertificateAuthority"]
     assert out["nodeSecurityGroupId"] == out["clusterSecurityGroupId"]
-    groups = plan.of_type(NODE_GROUP)
+    groups = of_type(plan, NODE_GROUP)
     assert len(out["nodeGroupNames"]) == len(groups) == 3
     for name, group in zip(out["nodeGroupNames"], groups, strict=True):
         assert name.startswith(f"{group.name}-")

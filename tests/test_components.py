@@ -38,9 +38,7 @@ def test_the_component_files_are_found() -> None:
 def test_each_component_registers_every_public_attribute(path: Path) -> None:
     for cls in component_classes(path):
         assert [ast.unparse(b) for b in cls.bases] == ["Component"], cls.name
-        init = next(
-            n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"
-        )
+        init = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
         last = init.body[-1]
         assert ast.unparse(last) == "self.finish()", f"{cls.name}.__init__ must end so"
         source = ast.unparse(cls)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from fleet_support import applied, undeclared_variables
+from stack_queries import of_type
 
 from landfall.logic.envmap import CONFIGMAP_NAME, CONFIGMAP_NAMESPACE
 
@@ -17,7 +18,7 @@ def configmap_keys(plan) -> set[str]:
     gitops = plan.stacks["gitops"]
     found = [
         r
-        for r in gitops.of_type("kubernetes:core/v1:ConfigMap")
+        for r in of_type(gitops, "kubernetes:core/v1:ConfigMap")
         if r.inputs["metadata"]["name"] == CONFIGMAP_NAME
         and r.inputs["metadata"]["namespace"] == CONFIGMAP_NAMESPACE
     ]

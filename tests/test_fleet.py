@@ -172,7 +172,7 @@ def test_every_kind_applied_has_a_schema(env: str, validator: ManifestValidator)
     assert kinds
     assert not _without_schema(validator, kinds), _without_schema(validator, kinds)
     from_crds = {k for k in kinds if not ManifestValidator.is_builtin(k[0])}
-    sources = {validator.schema_source(*k) for k in from_crds}
+    sources = {str(validator.schema_source(*k)) for k in from_crds}
     assert all(s.startswith("schemas/") for s in sources), sources
     assert ("helm.toolkit.fluxcd.io/v2", "HelmRelease") in from_crds
     assert ("kustomize.toolkit.fluxcd.io/v1", "Kustomization") in from_crds
@@ -196,9 +196,8 @@ def test_schemas_live_in_the_repository_with_their_provenance() -> None:
         assert crd_dir.parent == SCHEMAS
         assert (crd_dir / "PROVENANCE.md").is_file(), f"{crd_dir} has no PROVENANCE.md"
         assert load_crds(crd_dir) and crd_schemas(crd_dir)
-        sums = dict(
-            reversed(line.split()) for line in (crd_dir / "SHA256SUMS").read_text().splitlines()
-        )
+        lines = (crd_dir / "SHA256SUMS").read_text().splitlines()
+        sums = {name: digest for digest, name in (line.split() for line in lines)}
         files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in crd_dir.glob("*.yaml")}
         assert sums == files, f"{crd_dir}: files differ from SHA256SUMS (update PROVENANCE.md)"
     assert TARGET_GROUP_BINDING in crd_schemas(LOAD_BALANCER_CONTROLLER_CRDS)

@@ -15,9 +15,10 @@ import re
 from typing import Any
 
 import pytest
-from fleet_support import OCI_SOURCE_PATCH, ManifestValidator, placeholder_environment
+from fleet_support import OCI_SOURCE_PATCH, ManifestValidator, placeholder_environment, service_keys
 from project import PROJECT_ROOT
 from pydantic.alias_generators import to_camel
+from stack_queries import of_type, one
 
 from gitops.program import GitopsOutputs
 from landfall.config import (
@@ -35,7 +36,6 @@ from landfall.logic.envmap import (
     CONFIGMAP_NAME,
     NETWORK_FIELDS,
     environment_configmap_data,
-    service_keys,
 )
 from landfall.logic.flux import (
     FLUX_RELEASES,
@@ -274,7 +274,7 @@ def test_flux_is_the_pinned_chart_in_flux_system(variant, gitops_plans):
     plan = gitops_plans[variant]
     cfg = config(raw_of(variant), env_of(variant))
     pinned = FLUX_RELEASES[cfg.gitops.flux_version]
-    release = plan.one(RELEASE)
+    release = one(plan, RELEASE)
     inputs = release.inputs
     assert inputs["chart"] == "flux2"
     assert inputs["version"] == pinned.chart_version == "2.17.1"
@@ -294,14 +294,14 @@ def test_flux_is_the_pinned_chart_in_flux_system(variant, gitops_plans):
 
 @pytest.mark.parametrize("variant", ["test", "prod", "test-oci"])
 def test_source_controller_gets_the_clusters_irsa_role(variant, gitops_plans, upstream):
-    values = gitops_plans[variant].one(RELEASE).inputs["values"]
+    values = one(gitops_plans[variant], RELEASE).inputs["values"]
     annotations = values["sourceController"]["serviceAccount"]["annotations"]
     expected = upstream[env_of(variant)]["cluster"]["fluxSourceRoleArn"]
     assert annotations == {IRSA_ANNOTATION: expected}
 
 
 def test_local_flux_has_no_aws_identity(gitops_plans):
-    values = gitops_plans["local"].one(RELEASE).inputs["values"]
+    values = one(gitops_plans["local"], RELEASE).inputs["values"]
     assert "serviceAccount" not in values["sourceController"]
 
 
@@ -319,7 +319,7 @@ def test_unknown_flux_version_is_rejected_before_anything_is_declared(upstream):
 @pytest.mark.parametrize("variant", ["local", "test", "prod"])
 def test_git_source_over_ssh_with_the_deploy_key_secret(variant, gitops_plans):
     cfg = config(raw_of(variant), env_of(variant))
-    source = gitops_plans[variant].one(GIT_REPOSITORY)
+    source = one(gitops_plans[variant], GIT_REPOSITORY)
     assert source.inputs["metadata"] == {"name": "flux-system", "namespace": "flux-system"}
     assert source.inputs["spec"] == {
         "interval": cfg.gitops.interval,
@@ -327,7 +327,7 @@ def test_git_source_over_ssh_with_the_deploy_key_secret(variant, gitops_plans):
         "ref": {"branch": "main"},
         "secretRef": {"name": "flux-system"},
     }
-    assert not gitops_plans[variant].of_type(OCI_REPOSITORY)
+    assert not of_type(gitops_plans[variant], OCI_REPOSITORY)
 
 
 @pytest.fixture(scope="module")
@@ -349,12 +349,12 @@ def keyed_plans(upstream) -> dict[str, StackPlan]:
 @pytest.mark.parametrize("env", CLOUD)
 def test_deploy_key_from_secrets_manager_is_a_secret_in_state(env, keyed_plans):
     plan = keyed_plans[env]
-    secret = plan.one(SECRET)
+    secret = one(plan, SECRET)
     assert secret.inputs["metadata"] == {"name": "flux-system", "namespace": "flux-system"}
     assert secret.inputs["type"] == "Opaque"
     assert {"data", "stringData"} <= set(secret.options["additionalSecretOutputs"])
     assert unwrap_secret(secret.inputs["stringData"]) == DEPLOY_KEY
-    source = plan.one(GIT_REPOSITORY)
+    source = one(plan, GIT_REPOSITORY)
     assert secret.urn in source.options["dependsOn"]
 
 
@@ -368,17 +368,17 @@ def test_the_private_key_appears_only_in_the_secret(env, keyed_plans):
 
 def test_local_uses_a_pre_created_secret_and_no_aws(gitops_plans):
     plan = gitops_plans["local"]
-    assert not plan.of_type(SECRET)
+    assert not of_type(plan, SECRET)
     assert [r for r in plan.resources if r.type.startswith("aws:")] == []
-    assert not plan.of_type("pulumi:providers:aws")
-    assert not plan.of_type("pulumi:pulumi:StackReference")
-    provider = plan.one("pulumi:providers:kubernetes")
+    assert not of_type(plan, "pulumi:providers:aws")
+    assert not of_type(plan, "pulumi:pulumi:StackReference")
+    provider = one(plan, "pulumi:providers:kubernetes")
     assert provider.inputs["context"] == "kind-landfall"
 
 
 def test_oci_source_from_ecr_with_workload_identity(gitops_plans, upstream):
     plan = gitops_plans["test-oci"]
-    source = plan.one(OCI_REPOSITORY)
+    source = one(plan, OCI_REPOSITORY)
     registry = upstream["test"]["network"]["ecrRegistry"]
     assert source.inputs["metadata"] == {"name": "flux-system", "namespace": "flux-system"}
     assert source.inputs["spec"] == {
@@ -388,9 +388,9 @@ def test_oci_source_from_ecr_with_workload_identity(gitops_plans, upstream):
         "provider": "aws",
     }
     # No static credentials anywhere: no Secret, no secretRef, not even an AWS provider.
-    assert not plan.of_type(SECRET)
-    assert not plan.of_type(GIT_REPOSITORY)
-    assert not plan.of_type("pulumi:providers:aws")
+    assert not of_type(plan, SECRET)
+    assert not of_type(plan, GIT_REPOSITORY)
+    assert not of_type(plan, "pulumi:providers:aws")
 
 
 # --- the root Kustomization ---------------------------------------------------------------------
@@ -400,7 +400,7 @@ def test_root_kustomization_syncs_the_environment_folder(variant, gitops_plans):
     env = env_of(variant)
     cfg = config(raw_of(variant), env)
     plan = gitops_plans[variant]
-    kustomization = plan.one(KUSTOMIZATION)
+    kustomization = one(plan, KUSTOMIZATION)
     spec = kustomization.inputs["spec"]
     assert kustomization.inputs["metadata"] == {"name": "flux-system", "namespace": "flux-system"}
     assert spec["path"] == f"./clusters/{env}"
@@ -411,17 +411,17 @@ def test_root_kustomization_syncs_the_environment_folder(variant, gitops_plans):
     assert spec["postBuild"] == {
         "substituteFrom": [{"kind": "ConfigMap", "name": "landfall-environment"}]
     }
-    source = plan.one(OCI_REPOSITORY if variant == "test-oci" else GIT_REPOSITORY)
+    source = one(plan, OCI_REPOSITORY if variant == "test-oci" else GIT_REPOSITORY)
     assert source.urn in kustomization.options["dependsOn"]
 
 
 def test_oci_root_kustomization_points_the_fleets_kustomizations_at_the_oci_source(gitops_plans):
-    spec = gitops_plans["test-oci"].one(KUSTOMIZATION).inputs["spec"]
+    spec = one(gitops_plans["test-oci"], KUSTOMIZATION).inputs["spec"]
     [patch] = spec["patches"]
     assert patch["target"] == {"group": "kustomize.toolkit.fluxcd.io", "kind": "Kustomization"}
     # What the fleet's tests assume the stack applies to its Kustomizations.
     assert json.loads(patch["patch"]) == OCI_SOURCE_PATCH
-    assert "patches" not in gitops_plans["test"].one(KUSTOMIZATION).inputs["spec"]
+    assert "patches" not in one(gitops_plans["test"], KUSTOMIZATION).inputs["spec"]
 
 
 def test_objects_validate_against_the_flux_crds_and_kubernetes_schemas(variant, gitops_plans):
@@ -430,9 +430,9 @@ def test_objects_validate_against_the_flux_crds_and_kubernetes_schemas(variant, 
     flux = [r for r in plan.resources if ".toolkit.fluxcd.io/" in r.type]
     assert len(flux) == 2
     objects = [cr(r) for r in flux]
-    configmap = plan.one(CONFIGMAP).inputs
+    configmap = one(plan, CONFIGMAP).inputs
     objects.append({k: configmap[k] for k in ("apiVersion", "kind", "metadata", "data")})
-    for secret in plan.of_type(SECRET):
+    for secret in of_type(plan, SECRET):
         obj = {k: secret.inputs[k] for k in ("apiVersion", "kind", "metadata", "type")}
         objects.append({**obj, "stringData": unwrap_secret(secret.inputs["stringData"])})
     for obj in objects:
@@ -444,7 +444,7 @@ def test_objects_validate_against_the_flux_crds_and_kubernetes_schemas(variant, 
 
 def test_configmap_resource_is_the_contract_and_watched_by_flux(variant, gitops_plans, upstream):
     plan = gitops_plans[variant]
-    configmap = plan.one(CONFIGMAP)
+    configmap = one(plan, CONFIGMAP)
     metadata = configmap.inputs["metadata"]
     assert metadata["name"] == CONFIGMAP_NAME and metadata["namespace"] == "flux-system"
     assert metadata["labels"]["reconcile.fluxcd.io/watch"] == "Enabled"
@@ -454,12 +454,12 @@ def test_configmap_resource_is_the_contract_and_watched_by_flux(variant, gitops_
 
 def test_creation_order_release_then_configmap_and_source_then_kustomization(variant, gitops_plans):
     plan = gitops_plans[variant]
-    release = plan.one(RELEASE).urn
-    source = plan.one(OCI_REPOSITORY if variant == "test-oci" else GIT_REPOSITORY)
-    configmap = plan.one(CONFIGMAP)
-    for resource in (configmap, source, *plan.of_type(SECRET)):
+    release = one(plan, RELEASE).urn
+    source = one(plan, OCI_REPOSITORY if variant == "test-oci" else GIT_REPOSITORY)
+    configmap = one(plan, CONFIGMAP)
+    for resource in (configmap, source, *of_type(plan, SECRET)):
         assert release in resource.options["dependsOn"], resource.name
-    kustomization = plan.one(KUSTOMIZATION)
+    kustomization = one(plan, KUSTOMIZATION)
     assert {configmap.urn, source.urn} <= set(kustomization.options["dependsOn"])
 
 
@@ -495,7 +495,7 @@ def test_ci_notifier_may_poke_this_stacks_flux_objects_and_nothing_more(variant,
 
 def test_every_kubernetes_resource_uses_the_stacks_provider(variant, gitops_plans):
     plan = gitops_plans[variant]
-    provider = plan.one("pulumi:providers:kubernetes", "k8s")
+    provider = one(plan, "pulumi:providers:kubernetes", "k8s")
     custom = [r for r in plan.resources if r.type.startswith("kubernetes:")]
     assert len(custom) >= 4
     for r in custom:
@@ -505,16 +505,16 @@ def test_every_kubernetes_resource_uses_the_stacks_provider(variant, gitops_plan
 @pytest.mark.parametrize("env", CLOUD)
 def test_cloud_reaches_the_cluster_with_the_cluster_stacks_kubeconfig(env, gitops_plans, upstream):
     plan = gitops_plans[env]
-    provider = plan.one("pulumi:providers:kubernetes", "k8s")
+    provider = one(plan, "pulumi:providers:kubernetes", "k8s")
     assert unwrap_secret(provider.inputs["kubeconfig"]) == upstream[env]["cluster"]["kubeconfig"]
-    refs = {r.name for r in plan.of_type("pulumi:pulumi:StackReference")}
+    refs = {r.name for r in of_type(plan, "pulumi:pulumi:StackReference")}
     assert refs == {f"{env}-network", f"{env}-cluster"}
 
 
 def test_prod_protects_flux_and_its_sync_test_does_not(gitops_plans):
     for env, protected in (("prod", True), ("test", False)):
         plan = gitops_plans[env]
-        for resource in (plan.one(RELEASE), plan.one(GIT_REPOSITORY), plan.one(KUSTOMIZATION)):
+        for resource in (one(plan, RELEASE), one(plan, GIT_REPOSITORY), one(plan, KUSTOMIZATION)):
             assert resource.options["protect"] is protected, (env, resource.name)
             assert resource.options["retainOnDelete"] is protected, (env, resource.name)
 

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from pulumi.runtime import MockCallArgs
+from stack_queries import of_type
 
 from landfall.config import config_file, read_config_file
 from landfall.plan.harness import run_layer
@@ -36,7 +37,7 @@ def test_a_missing_upstream_output_fails_the_downstream_run(env_plan, tmp_path):
 
 def test_stack_references_name_the_upstream_stack_of_the_same_environment(env_plan):
     cluster = env_plan("prod").stacks["cluster"]
-    refs = cluster.of_type("pulumi:pulumi:StackReference")
+    refs = of_type(cluster, "pulumi:pulumi:StackReference")
     assert [r.inputs["name"] for r in refs] == ["organization/landfall/prod-network"]
 
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from stack_queries import of_type, one
 
 from landfall.config import load_environment_file
 from landfall.logic.contracts import NetworkOutputs, output_names
@@ -33,7 +34,7 @@ def test_outputs_are_exactly_the_contract(net):
 
 
 def test_every_aws_resource_uses_the_tagged_account_pinned_provider(env, net):
-    provider = net.one("pulumi:providers:aws", "aws")
+    provider = one(net, "pulumi:providers:aws", "aws")
     cfg = load_environment_file(env)
     assert provider.inputs["region"] == cfg.region
     assert json.loads(provider.inputs["allowedAccountIds"]) == [cfg.account_id]
@@ -47,7 +48,7 @@ def test_every_aws_resource_uses_the_tagged_account_pinned_provider(env, net):
 
 
 def test_three_tier_subnets_in_three_azs(env, net):
-    subnets = net.of_type("aws:ec2/subnet:Subnet")
+    subnets = of_type(net, "aws:ec2/subnet:Subnet")
     assert len(subnets) == 9
     by_tier: dict[str, list] = {}
     for s in subnets:
@@ -66,9 +67,9 @@ def test_three_tier_subnets_in_three_azs(env, net):
 
 def test_nat_per_az_in_prod_single_in_test(env, net):
     expected = {"test": 1, "prod": 3}[env]
-    assert len(net.of_type("aws:ec2/natGateway:NatGateway")) == expected
+    assert len(of_type(net, "aws:ec2/natGateway:NatGateway")) == expected
     private_tables = [
-        r for r in net.of_type("aws:ec2/routeTable:RouteTable") if "-private-" in r.name
+        r for r in of_type(net, "aws:ec2/routeTable:RouteTable") if "-private-" in r.name
     ]
     assert len(private_tables) == 3
     nat_ids = {t.inputs["routes"][0]["natGatewayId"] for t in private_tables}
@@ -76,20 +77,21 @@ def test_nat_per_az_in_prod_single_in_test(env, net):
 
 
 def test_data_subnets_have_no_internet_route(net):
-    data_rt = net.one("aws:ec2/routeTable:RouteTable", "vpc-data")
+    data_rt = one(net, "aws:ec2/routeTable:RouteTable", "vpc-data")
     assert not data_rt.inputs.get("routes")
 
 
 def test_flow_logs_default_sg_and_endpoints(env, net):
-    flow = net.one("aws:ec2/flowLog:FlowLog")
+    flow = one(net, "aws:ec2/flowLog:FlowLog")
     assert flow.inputs["trafficType"] == "ALL"
     assert flow.inputs["vpcId"].startswith("vpc-")
-    group = net.one("aws:cloudwatch/logGroup:LogGroup", "vpc-flow-logs")
+    group = one(net, "aws:cloudwatch/logGroup:LogGroup", "vpc-flow-logs")
     assert group.inputs["kmsKeyId"].startswith("arn:aws:kms:")
     assert group.inputs["retentionInDays"] == {"test": 30, "prod": 365}[env]
-    default_sg = net.one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+    default_sg = one(net, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
     assert default_sg.inputs.get("ingress", []) == [] and default_sg.inputs.get("egress", []) == []
-    endpoints = {r.inputs["serviceName"]: r for r in net.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")}
+    endpoint_list = of_type(net, "aws:ec2/vpcEndpoint:VpcEndpoint")
+    endpoints = {r.inputs["serviceName"]: r for r in endpoint_list}
     assert endpoints["com.amazonaws.eu-west-2.s3"].inputs["vpcEndpointType"] == "Gateway"
     cfg = load_environment_file(env)
     for service in cfg.network.interface_endpoints:
@@ -101,27 +103,27 @@ def test_flow_logs_default_sg_and_endpoints(env, net):
 
 def test_hosted_zone_and_dns_validated_certificate(env, net):
     cfg = load_environment_file(env)
-    zone = net.one("aws:route53/zone:Zone")
+    zone = one(net, "aws:route53/zone:Zone")
     assert zone.inputs["name"] == cfg.dns.domain
     assert zone.inputs["forceDestroy"] is False
-    cert = net.one("aws:acm/certificate:Certificate")
+    cert = one(net, "aws:acm/certificate:Certificate")
     assert cert.inputs["domainName"] == cfg.dns.domain
     assert cert.inputs["subjectAlternativeNames"] == [f"*.{cfg.dns.domain}"]
     assert cert.inputs["validationMethod"] == "DNS"
-    validation = net.one("aws:acm/certificateValidation:CertificateValidation")
+    validation = one(net, "aws:acm/certificateValidation:CertificateValidation")
     assert len(validation.inputs["validationRecordFqdns"]) == 1
     assert net.outputs["certificateArn"] == net.outputs["certificateArn"].strip()
 
 
 def test_alb_https_only_hardened_with_logs(env, net):
     prod = env == "prod"
-    alb = net.one("aws:lb/loadBalancer:LoadBalancer")
+    alb = one(net, "aws:lb/loadBalancer:LoadBalancer")
     assert alb.inputs["internal"] is False
     assert alb.inputs["dropInvalidHeaderFields"] is True
     assert alb.inputs["enableDeletionProtection"] is prod
     assert alb.inputs["accessLogs"]["enabled"] is True
     assert len(alb.inputs["subnets"]) == 3
-    listeners = {r.inputs["port"]: r for r in net.of_type("aws:lb/listener:Listener")}
+    listeners = {r.inputs["port"]: r for r in of_type(net, "aws:lb/listener:Listener")}
     redirect = listeners[80].inputs["defaultActions"][0]
     assert redirect["type"] == "redirect"
     assert redirect["redirect"]["protocol"] == "HTTPS"
@@ -133,22 +135,22 @@ def test_alb_https_only_hardened_with_logs(env, net):
 
 
 def test_alb_security_group_opens_only_80_and_443(net):
-    alb_sg = net.one("aws:ec2/securityGroup:SecurityGroup", "alb-sg")
+    alb_sg = one(net, "aws:ec2/securityGroup:SecurityGroup", "alb-sg")
     assert not alb_sg.inputs.get("ingress")
     public_rules = [
         r
-        for r in net.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        for r in of_type(net, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
         if r.inputs.get("cidrIpv4") == "0.0.0.0/0"
     ]
     assert sorted(r.inputs["fromPort"] for r in public_rules) == [80, 443]
     assert all(r.inputs["fromPort"] == r.inputs["toPort"] for r in public_rules)
     assert all(r.parent and r.parent.endswith("::alb") for r in public_rules)
-    rules = net.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    rules = of_type(net, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
     assert all(r.inputs.get("description") for r in rules)
 
 
 def test_access_log_bucket_private_encrypted_and_policy_scoped(env, net):
-    block = net.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    block = one(net, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
     assert all(
         block.inputs[k] is True
         for k in (
@@ -158,12 +160,13 @@ def test_access_log_bucket_private_encrypted_and_policy_scoped(env, net):
             "restrictPublicBuckets",
         )
     )
-    sse = net.one(
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    sse = one(
+        net,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     )
     default = sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
     assert default["sseAlgorithm"] == "AES256"  # the only encryption ALB log delivery supports
-    doc = policy(net.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    doc = policy(one(net, "aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
     write, deny = doc["Statement"]
     assert write["Principal"] == {"AWS": "arn:aws:iam::652711504416:root"}
     assert write["Action"] == "s3:PutObject" and write["Resource"].endswith("/alb/*")
@@ -173,20 +176,20 @@ def test_access_log_bucket_private_encrypted_and_policy_scoped(env, net):
 
 def test_ip_target_group_and_host_rule_per_service(env, net):
     cfg = load_environment_file(env)
-    groups = net.of_type("aws:lb/targetGroup:TargetGroup")
+    groups = of_type(net, "aws:lb/targetGroup:TargetGroup")
     assert len(groups) == len(cfg.services)
     for tg in groups:
         assert tg.inputs["targetType"] == "ip"
         assert tg.inputs["healthCheck"]["path"] == "/healthz"
     assert sorted(net.outputs["targetGroupArns"]) == sorted(s.name for s in cfg.services)
-    rule = net.one("aws:lb/listenerRule:ListenerRule", "alb-payments")
+    rule = one(net, "aws:lb/listenerRule:ListenerRule", "alb-payments")
     host = rule.inputs["conditions"][0]["hostHeader"]["values"]
     assert host == [f"payments.{cfg.dns.domain}"]
 
 
 def test_database_private_encrypted_managed_secret(env, net):
     prod = env == "prod"
-    db = net.one("aws:rds/instance:Instance")
+    db = one(net, "aws:rds/instance:Instance")
     i = db.inputs
     assert i["engine"] == "mariadb"
     assert i["publiclyAccessible"] is False
@@ -202,11 +205,11 @@ def test_database_private_encrypted_managed_secret(env, net):
     assert i["skipFinalSnapshot"] is (not prod)
     assert ("finalSnapshotIdentifier" in i) is prod
     assert db.options["protect"] is prod and db.options["retainOnDelete"] is prod
-    subnet_group = net.one("aws:rds/subnetGroup:SubnetGroup")
+    subnet_group = one(net, "aws:rds/subnetGroup:SubnetGroup")
     assert subnet_group.inputs["subnetIds"] == net.outputs["dataSubnetIds"]
     params = {
         p["name"]: p["value"]
-        for p in net.one("aws:rds/parameterGroup:ParameterGroup").inputs["parameters"]
+        for p in one(net, "aws:rds/parameterGroup:ParameterGroup").inputs["parameters"]
     }
     assert params["require_secure_transport"] == "ON"
 
@@ -214,14 +217,14 @@ def test_database_private_encrypted_managed_secret(env, net):
 def test_data_stores_admit_only_the_data_access_group(net):
     data_access = net.outputs["dataAccessSecurityGroupId"]
     for name, port in (("database-from-data-access", 3306), ("search-from-data-access", 443)):
-        rule = net.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", name)
+        rule = one(net, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", name)
         assert rule.inputs["referencedSecurityGroupId"] == data_access
         assert rule.inputs["fromPort"] == rule.inputs["toPort"] == port
         assert "cidrIpv4" not in rule.inputs
     for group in ("database", "search"):
         targets = [
             r
-            for r in net.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+            for r in of_type(net, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
             if r.name.startswith(f"{group}-")
         ]
         assert len(targets) == 1
@@ -229,7 +232,7 @@ def test_data_stores_admit_only_the_data_access_group(net):
 
 def test_opensearch_in_vpc_encrypted_fgac_logged(env, net):
     prod = env == "prod"
-    domain = net.one("aws:opensearch/domain:Domain")
+    domain = one(net, "aws:opensearch/domain:Domain")
     i = domain.inputs
     assert set(i["vpcOptions"]["subnetIds"]) <= set(net.outputs["dataSubnetIds"])
     assert i["encryptAtRest"] == {"enabled": True, "kmsKeyId": net.outputs["dataKmsKeyArn"]}
@@ -253,26 +256,26 @@ def test_opensearch_in_vpc_encrypted_fgac_logged(env, net):
 
 
 def test_ecr_repositories_immutable_scanned_encrypted(env, net):
-    repos = net.of_type("aws:ecr/repository:Repository")
+    repos = of_type(net, "aws:ecr/repository:Repository")
     assert {r.inputs["name"] for r in repos} == {"payments", "charts/payments"}
     for r in repos:
         assert r.inputs["imageTagMutability"] == "IMMUTABLE"
         assert r.inputs["imageScanningConfiguration"]["scanOnPush"] is True
         assert r.inputs["encryptionConfigurations"][0]["encryptionType"] == "KMS"
         assert r.options["retainOnDelete"] is (env == "prod")
-    for lifecycle in net.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy"):
+    for lifecycle in of_type(net, "aws:ecr/lifecyclePolicy:LifecyclePolicy"):
         rules = json.loads(lifecycle.inputs["policy"])["rules"]
         assert [r["selection"]["tagStatus"] for r in rules] == ["untagged", "any"]
 
 
 def test_kms_keys_rotate_and_are_protected_in_prod(env, net):
-    keys = net.of_type("aws:kms/key:Key")
+    keys = of_type(net, "aws:kms/key:Key")
     assert len(keys) == 4
     for key in keys:
         assert key.inputs["enableKeyRotation"] is True
         assert key.inputs["deletionWindowInDays"] == {"test": 7, "prod": 30}[env]
         assert key.options["protect"] is (env == "prod")
-    cluster_key = policy(net.one("aws:kms/key:Key", "kms-cluster").inputs["policy"])
+    cluster_key = policy(one(net, "aws:kms/key:Key", "kms-cluster").inputs["policy"])
     sids = {s["Sid"] for s in cluster_key["Statement"]}
     assert "AutoScalingUsesKeyForVolumes" in sids
 
@@ -304,6 +307,6 @@ def test_oci_fleet_source_adds_its_ecr_repository():
     }
     plan = plan_environment("test", raw_config=raw, layers=("network",))
     names = {
-        r.inputs["name"] for r in plan.stacks["network"].of_type("aws:ecr/repository:Repository")
+        r.inputs["name"] for r in of_type(plan.stacks["network"], "aws:ecr/repository:Repository")
     }
     assert "fleet/landfall" in names

@@ -685,5 +685,3 @@ class EnvironmentConfig(Strict):
             "ManagedBy": "pulumi",
             **self.tags,
         }
-
-

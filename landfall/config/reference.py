@@ -25,7 +25,13 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from landfall.config.model import CLOUD_ENVIRONMENTS, NAMESPACE, Cidr, EnvironmentConfig
+from landfall.config.model import (
+    CLOUD_ENVIRONMENTS,
+    ENVIRONMENTS,
+    NAMESPACE,
+    Cidr,
+    EnvironmentConfig,
+)
 from landfall.config.rules import CLOUD_SECTIONS
 from landfall.logic.versions import SUPPORTED_KUBERNETES_VERSIONS
 
@@ -33,6 +39,10 @@ DOC_PATH = "docs/configuration.md"
 REGENERATE = f"python -m landfall.config.reference --write {DOC_PATH}"
 
 _CLOUD = ", ".join(CLOUD_ENVIRONMENTS)
+_EN_DASH = "\N{EN DASH}"
+# Top-level keys ``rules.semantic_problems`` requires in the local environment (the cloud ones are
+# ``rules.CLOUD_SECTIONS``).
+LOCAL_REQUIRED: tuple[str, ...] = ("local", "gitops")
 _CIDR_CHECK = get_args(Cidr)[1].func
 
 # The cross-field rules of ``rules.py`` (and the few checks made when a stack runs), by the
@@ -66,9 +76,7 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         f"Cloud environments ({_CLOUD})",
         (
-            "These keys are required: "
-            + ", ".join(f"`{key}`" for key in CLOUD_SECTIONS)
-            + ".",
+            "These keys are required: " + ", ".join(f"`{key}`" for key in CLOUD_SECTIONS) + ".",
             "`local` must not be set.",
             "`network.availabilityZones` must be at least 3 (one node group per AZ, R6).",
             "`network.availabilityZoneNames`, if set, lists exactly `network.availabilityZones` "
@@ -172,13 +180,14 @@ def _constraint(metadata: Sequence[Any], name: str) -> Any:
 
 
 def _range(low: Any, high: Any, unit: str = "", one: str = "") -> str:
-    """``1–32 characters``, ``at least 1 entry``; for numbers (no unit) ``1–6``, ``≥ 0``."""
+    """``1 to 32 characters`` (with an en dash), ``at least 1 entry``; for numbers (no unit)
+    ``1 to 6``, ``≥ 0``."""
 
     def counted(n: Any) -> str:
         return f"{n} {one if n == 1 else unit}"
 
     if low is not None and high is not None:
-        return f"{low}–{high} {unit}".rstrip()
+        return f"{low}{_EN_DASH}{high} {unit}".rstrip()
     if low is not None:
         return f"at least {counted(low)}" if unit else f"≥ {low}"
     if high is not None:
@@ -225,7 +234,10 @@ def type_text(annotation: Any, metadata: Sequence[Any] = (), path: str = "") -> 
         else:
             text = f"list of {type_text(item, (), path)}"
         count = _range(
-            _constraint(metadata, "min_length"), _constraint(metadata, "max_length"), "entries", "entry"
+            _constraint(metadata, "min_length"),
+            _constraint(metadata, "max_length"),
+            "entries",
+            "entry",
         )
         return f"{text} ({count})" if count else text
     if origin is dict:
@@ -242,7 +254,10 @@ def type_text(annotation: Any, metadata: Sequence[Any] = (), path: str = "") -> 
         parts = []
         validated = _validated(metadata)
         length = _range(
-            _constraint(metadata, "min_length"), _constraint(metadata, "max_length"), "characters", "character"
+            _constraint(metadata, "min_length"),
+            _constraint(metadata, "max_length"),
+            "characters",
+            "character",
         )
         if length:
             parts.append(length)
@@ -274,8 +289,19 @@ def default_text(section: Section, name: str, field: FieldInfo) -> str:
     """Required, required in some environments, or the default as YAML."""
     if field.is_required():
         return "**required**"
-    if not section.path and field_key(name, field) in CLOUD_SECTIONS:
-        return f"required in {_CLOUD}"
+    if not section.path:
+        key = field_key(name, field)
+        envs = [
+            env
+            for env in ENVIRONMENTS
+            if key in (CLOUD_SECTIONS if env in CLOUD_ENVIRONMENTS else LOCAL_REQUIRED)
+        ]
+        if envs:
+            return (
+                "**required**"
+                if len(envs) == len(ENVIRONMENTS)
+                else f"required in {', '.join(envs)}"
+            )
     default = field.get_default(call_default_factory=True)
     if default is None:
         return "unset"

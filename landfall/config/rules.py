@@ -263,5 +263,3 @@ def semantic_problems(cfg: EnvironmentConfig) -> list[Problem]:
 
 def problems_for(problems: list[Problem], key_fragment: str) -> bool:
     return any(key_fragment in p.key for p in problems)
-
-

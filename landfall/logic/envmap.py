@@ -59,12 +59,6 @@ def service_key(service: str, suffix: str) -> str:
     return f"{service.upper().replace('-', '_')}_{suffix}"
 
 
-def service_keys(service: str, cloud: bool) -> tuple[str, ...]:
-    if not cloud:
-        return ()
-    return (service_key(service, "ROLE_ARN"), service_key(service, "TARGET_GROUP_ARN"))
-
-
 # --- the ConfigMap's data -----------------------------------------------------------------------
 
 # The in-cluster stand-ins the local environment runs instead of RDS and OpenSearch (R23).

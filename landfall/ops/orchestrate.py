@@ -272,9 +272,7 @@ def _secrets_problems(
     ]
 
 
-def preflight(
-    cfg: EnvironmentConfig, operation: str, checks: Checks, root: Path
-) -> list[Problem]:
+def preflight(cfg: EnvironmentConfig, operation: str, checks: Checks, root: Path) -> list[Problem]:
     """Every reason ``operation`` on ``cfg``'s stacks would fail before changing anything."""
     problems: list[Problem] = []
     if checks.which("pulumi") is None:
@@ -508,4 +506,3 @@ def orchestrate(
     if request.report_file is not None:
         request.report_file.write_text(markdown_report(request, outcome) + "\n", encoding="utf-8")
     return 1 if outcome.failed else 0
-

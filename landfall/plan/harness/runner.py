@@ -40,16 +40,6 @@ class StackPlan:
     outputs: dict[str, Any]
     seconds: float = 0.0
 
-    def of_type(self, type_token: str) -> list[RecordedResource]:
-        return [r for r in self.resources if r.type == type_token]
-
-    def one(self, type_token: str, name: str | None = None) -> RecordedResource:
-        found = [r for r in self.of_type(type_token) if name is None or r.name == name]
-        if len(found) != 1:
-            names = [r.name for r in self.of_type(type_token)]
-            raise AssertionError(f"expected one {type_token} named {name!r}, found {names}")
-        return found[0]
-
     def as_json(self) -> dict[str, Any]:
         return {
             "resources": [r.as_json() for r in self.resources],
