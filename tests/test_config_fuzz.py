@@ -44,6 +44,9 @@ FUZZ = settings(
     derandomize="LANDFALL_FUZZ_EXAMPLES" not in os.environ,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+
+# One worker runs this file's tests: its module fixtures are made once (pytest-xdist).
+pytestmark = pytest.mark.xdist_group("fuzz")
 ENVS = ("test", "prod")
 BASE = {env: read_config_file(config_file(env)) for env in ENVS}
 RUNS: Counter[str] = Counter()  # examples run, per property

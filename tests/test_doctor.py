@@ -42,6 +42,9 @@ from landfall.config import EnvironmentConfig
 from landfall.ops.checks import AwsClients, Finding, exit_status, render_table
 from landfall.ops.doctor import SPOT_ROLE, run_doctor
 
+# One worker runs the moto tests: moto's backends load once (seconds each) (pytest-xdist).
+pytestmark = pytest.mark.xdist_group("moto")
+
 ROOT = Path(__file__).resolve().parent.parent
 SUFFIXES = iter(f"{n:016x}" for n in range(0xA000000000000000, 0xAFFFFFFFFFFFFFFF))
 

@@ -65,6 +65,9 @@ from fleet_support import (
 
 from landfall.logic import envmap
 
+# One worker runs this file's tests: its module fixtures are made once (pytest-xdist).
+pytestmark = pytest.mark.xdist_group("fleet-build")
+
 CHART_DIR = FLEET / "charts" / "payments"
 PAYMENTS_LABELS = {"app.kubernetes.io/name": "payments", "app.kubernetes.io/instance": "payments"}
 LANDFALL_PRIORITY_CLASSES = ("landfall-essential", "landfall-normal", "landfall-best-effort")

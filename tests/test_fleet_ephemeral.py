@@ -51,6 +51,9 @@ from fleet_support import (
 
 from landfall.logic import envmap
 
+# One worker runs this file's tests: its module fixtures are made once (pytest-xdist).
+pytestmark = pytest.mark.xdist_group("fleet-build")
+
 CLUSTER = "test"  # the cloud cluster that hosts development environments
 EXAMPLE = FLEET / cluster_root(CLUSTER) / DEV_ENVIRONMENTS_DIR / "dev-alice.yaml"
 BEST_EFFORT = "landfall-best-effort"

@@ -48,6 +48,9 @@ from landfall.plan.harness import StackPlan, plan_environment, run_layer
 from landfall.plan.harness.mocks import SECRET_VERSION
 from landfall.plan.harness.monitor import RecordedResource
 
+# One worker runs this file's tests: its module fixtures are made once (pytest-xdist).
+pytestmark = pytest.mark.xdist_group("gitops-plans")
+
 CLOUD = ["test", "prod"]
 GIT_REPOSITORY = "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository"
 OCI_REPOSITORY = "kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository"

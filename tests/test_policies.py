@@ -1373,9 +1373,15 @@ def test_a_regression_in_prod_is_a_violation(env_plan):
     assert not report.passed and "FAILED" in report.summary()
 
 
-def test_plan_command_reports_policy_and_exit_status(tmp_path, capsys, monkeypatch):
+def test_plan_command_reports_policy_and_exit_status(tmp_path, capsys, monkeypatch, env_plan):
+    """The CLI over the session's plan of test (the harness itself is tested elsewhere)."""
+    import dataclasses
+
+    import landfall.plan.harness
     from landfall import cli
 
+    planned = env_plan("test")
+    monkeypatch.setattr(landfall.plan.harness, "plan_environment", lambda env, root: planned)
     out = tmp_path / "plan.json"
     assert cli.main(["plan", "test", "--json", str(out)]) == 0
     printed = capsys.readouterr().out
@@ -1391,12 +1397,9 @@ def test_plan_command_reports_policy_and_exit_status(tmp_path, capsys, monkeypat
     }
 
     # Without its exemptions the same plan fails: exit status 1, violations listed.
-    import landfall.plan.harness.runner
-
-    stripped = load_environment_file("test").model_copy(update={"policy_exemptions": []})
-    monkeypatch.setattr(
-        landfall.plan.harness.runner, "load_environment_file", lambda env, root=None: stripped
-    )
+    stripped = planned.config.model_copy(update={"policy_exemptions": []})
+    without = dataclasses.replace(planned, config=stripped)
+    monkeypatch.setattr(landfall.plan.harness, "plan_environment", lambda env, root: without)
     assert cli.main(["plan", "test"]) == 1
     printed = capsys.readouterr().out
     assert "VIOLATION rds-multi-az" in printed and "exits with status 1" in printed

@@ -42,6 +42,9 @@ from landfall.ops.verify import (
     search_findings,
 )
 
+# One worker runs the moto tests: moto's backends load once (seconds each) (pytest-xdist).
+pytestmark = pytest.mark.xdist_group("moto")
+
 KMS_ARN = "arn:aws:kms:eu-west-2:111111111111:key/11111111-2222-3333-4444-555555555555"
 
 
