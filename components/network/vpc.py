@@ -18,9 +18,10 @@ class VpcArgs:
     cluster_name: str
     plan: SubnetPlan
     nat_per_az: bool
+    # The flow logs' group is encrypted with this key (never left to AWS's unencrypted default).
+    flow_log_kms_key_arn: pulumi.Input[str]
     interface_endpoints: list[str] = field(default_factory=list)
     flow_log_retention_days: int = 90
-    flow_log_kms_key_arn: pulumi.Input[str] | None = None
 
 
 # Tags the AWS Load Balancer Controller and EKS use to discover subnets.
