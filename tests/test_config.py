@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from landfall.cli import main
 from landfall.config import (
     config_file,
     load_environment,
@@ -242,7 +243,7 @@ def test_bad_config_declares_nothing():
         plan_environment("test", raw_config=data)
 
 
-def test_plan_reads_the_settings_of_the_project_it_runs_in(tmp_path):
+def test_plan_reads_the_settings_of_the_project_it_runs_in(tmp_path, capsys):
     """A copy of the project with a broken Pulumi.test.yaml: `landfall plan test`, run inside
     it (with the package installed from this checkout), rejects *that* file, names it, and
     declares nothing. `--cwd` does the same from anywhere."""
@@ -251,25 +252,31 @@ def test_plan_reads_the_settings_of_the_project_it_runs_in(tmp_path):
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     inside = tmp_path / "docs"
     inside.mkdir()
-    command = [sys.executable, "-m", "landfall", "plan", "test"]
-    for cwd, extra in ((inside, []), (ROOT, ["--cwd", str(inside)])):
-        result = subprocess.run(command + extra, capture_output=True, text=True, cwd=cwd)
-        assert result.returncode == 2, result.stderr
-        assert "landfall:network.vpcCidr" in result.stderr
-        assert str(tmp_path / "Pulumi.test.yaml") in result.stdout.splitlines()[0]
-        assert "Traceback" not in result.stderr
-        assert "Offline plan" not in result.stdout
-
-
-def test_plan_outside_any_project_says_where_it_looked(tmp_path):
+    # The installed command, in a subfolder of the copy.
     result = subprocess.run(
-        [sys.executable, "-m", "landfall", "plan", "test", "--cwd", str(tmp_path)],
+        [sys.executable, "-m", "landfall", "plan", "test"],
         capture_output=True,
         text=True,
+        cwd=inside,
     )
-    assert result.returncode == 2
-    assert "Pulumi.yaml" in result.stderr and str(tmp_path) in result.stderr
-    assert "--cwd" in result.stderr and "Traceback" not in result.stderr
+    outcomes = [(result.returncode, result.stdout, result.stderr)]
+    # The same from this checkout's directory, pointed at the copy.
+    code = main(["plan", "test", "--cwd", str(inside)])
+    captured = capsys.readouterr()
+    outcomes.append((code, captured.out, captured.err))
+    for returncode, out, err in outcomes:
+        assert returncode == 2, err
+        assert "landfall:network.vpcCidr" in err
+        assert str(tmp_path / "Pulumi.test.yaml") in out.splitlines()[0]
+        assert "Traceback" not in err
+        assert "Offline plan" not in out
+
+
+def test_plan_outside_any_project_says_where_it_looked(tmp_path, capsys):
+    assert main(["plan", "test", "--cwd", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "Pulumi.yaml" in err and str(tmp_path) in err
+    assert "--cwd" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize(

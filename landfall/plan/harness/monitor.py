@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, cast
 
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.sync_await import _ensure_event_loop
+
+from landfall.plan.inventory import ResourceEntry
 
 
 @dataclass
@@ -21,17 +23,8 @@ class RecordedResource:
     inputs: dict[str, Any]
     options: dict[str, Any] = field(default_factory=dict)
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "type": self.type,
-            "name": self.name,
-            "urn": self.urn,
-            "parent": self.parent,
-            "custom": self.custom,
-            "remote": self.remote,
-            "inputs": self.inputs,
-            "options": self.options,
-        }
+    def as_json(self) -> ResourceEntry:
+        return cast(ResourceEntry, {f.name: getattr(self, f.name) for f in fields(self)})
 
 
 def _plain(value: Any) -> Any:

@@ -28,6 +28,7 @@ from landfall.config import (
 )
 from landfall.plan.harness.mocks import PLACEHOLDER_NOTE, MockContext, PlatformMocks
 from landfall.plan.harness.monitor import RecordedResource, RecordingMonitor
+from landfall.plan.inventory import Inventory, StackInventory
 
 PROJECT = "landfall"
 ORGANIZATION = "organization"  # what DIY state backends call every stack's organization
@@ -40,11 +41,8 @@ class StackPlan:
     outputs: dict[str, Any]
     seconds: float = 0.0
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "resources": [r.as_json() for r in self.resources],
-            "outputs": self.outputs,
-        }
+    def as_json(self) -> StackInventory:
+        return {"resources": [r.as_json() for r in self.resources], "outputs": self.outputs}
 
 
 @dataclass
@@ -54,7 +52,7 @@ class EnvironmentPlan:
     config: EnvironmentConfig
     stacks: dict[str, StackPlan] = field(default_factory=dict)
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> Inventory:
         return {
             "environment": self.environment,
             "note": PLACEHOLDER_NOTE,
