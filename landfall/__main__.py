@@ -1,5 +1,5 @@
 import sys
 
-from landfall.cli import main
+from landfall.cli.main import main
 
 sys.exit(main())

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from landfall.cli import main
+from landfall.cli.main import main
 from landfall.config import (
     config_file,
     load_environment,

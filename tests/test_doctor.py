@@ -37,7 +37,7 @@ from aws_fakes import (
 )
 from botocore.exceptions import ClientError
 
-from landfall.cli import main
+from landfall.cli.main import main
 from landfall.config import EnvironmentConfig
 from landfall.ops.checks import AwsClients, Finding, exit_status, render_table
 from landfall.ops.doctor import SPOT_ROLE, run_doctor

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from project import PROJECT_ROOT
 
-from landfall.cli import main
+from landfall.cli.main import main
 from landfall.plan.envdiff import diff_environments, env_key, setting_differences
 from landfall.plan.harness import EnvironmentPlan
 from landfall.plan.inventory import normalize

@@ -547,7 +547,7 @@ def test_the_environment_plan_includes_the_gitops_stack_last(env, env_plan):
 
 
 def test_landfall_plan_local_works_without_aws(capsys):
-    from landfall.cli import main
+    from landfall.cli.main import main
 
     assert main(["plan", "local"]) == 0
     out = capsys.readouterr().out

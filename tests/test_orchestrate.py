@@ -33,7 +33,7 @@ from pulumi.automation import (
 )
 from pulumi.automation._cmd import CommandResult
 
-from landfall.cli import main
+from landfall.cli.main import main
 from landfall.config import load_environment_file
 from landfall.config.errors import ConfigError, Problem
 from landfall.ops.checks import AwsClients

@@ -1378,7 +1378,7 @@ def test_plan_command_reports_policy_and_exit_status(tmp_path, capsys, monkeypat
     import dataclasses
 
     import landfall.plan.harness
-    from landfall import cli
+    from landfall.cli import main as cli  # the module: cli.main(...)
 
     planned = env_plan("test")
     monkeypatch.setattr(landfall.plan.harness, "plan_environment", lambda env, root: planned)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from project import PROJECT_ROOT
 
-from landfall.cli import main
+from landfall.cli.main import main
 from landfall.plan.harness import EnvironmentPlan
 from landfall.plan.inventory import normalize
 from landfall.plan.replacements import (

@@ -29,7 +29,7 @@ import pytest
 from aws_fakes import PROD_ACCOUNT, TRUST, by_check, clients_for, env, failures, moto_account
 from botocore.exceptions import ClientError
 
-from landfall.cli import main
+from landfall.cli.main import main
 from landfall.config import EnvironmentConfig
 from landfall.logic.versions import ADDON_VERSIONS
 from landfall.ops import checks as checks_module

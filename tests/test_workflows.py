@@ -23,7 +23,7 @@ import pytest
 import yaml
 from project import PROJECT_ROOT
 
-from landfall.cli import build_parser
+from landfall.cli.main import build_parser
 
 WORKFLOWS = PROJECT_ROOT / ".github" / "workflows"
 NOTIFY = PROJECT_ROOT / "scripts" / "flux-notify.sh"
