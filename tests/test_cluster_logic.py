@@ -12,15 +12,15 @@ from fleet_support import FLUX_CRDS, load_crds
 
 from landfall.config import SsoMapping
 from landfall.config.errors import ConfigError
+from landfall.logic.aws_facts import is_graviton as is_arm_instance_type
 from landfall.logic.eks import (
     ami_type,
     bottlerocket_settings,
-    github_repository,
-    is_arm_instance_type,
     kubeconfig_cluster,
     notifier_subjects,
     toml,
 )
+from landfall.logic.github import github_repository
 from landfall.logic.rbac import (
     FLUX_DELIVERY,
     FLUX_NOTIFICATION,

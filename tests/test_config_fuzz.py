@@ -483,9 +483,9 @@ def read_bytes(content: bytes) -> ConfigError:
         path = Path(tmp) / "Pulumi.test.yaml"
         path.write_bytes(content)
         try:
-            load_environment("test", read_config_file(path), source=path.name)
+            load_environment("test", read_config_file(path), source=str(path))
         except ConfigError as exc:
-            assert_clear(exc, path.name)
+            assert_clear(exc, str(path))
             return exc
     raise AssertionError(f"accepted {content[:80]!r}")
 
@@ -522,9 +522,9 @@ def test_broken_config_files_end_in_config_error(case, encoding: str):
         path = Path(tmp) / f"Pulumi.{env}.yaml"
         path.write_bytes(text.encode(encoding))
         try:
-            load_environment(env, read_config_file(path), source=path.name)
+            load_environment(env, read_config_file(path), source=str(path))
         except ConfigError as exc:
-            assert_clear(exc, path.name)
+            assert_clear(exc, str(path))
         else:
             raise AssertionError(f"accepted a broken config file ({what})")
 

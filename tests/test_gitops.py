@@ -38,12 +38,12 @@ from landfall.logic.envmap import (
     environment_configmap_data,
 )
 from landfall.logic.flux import (
-    FLUX_RELEASES,
     IRSA_ANNOTATION,
     deploy_key_data,
     flux_release,
 )
 from landfall.logic.rbac import notifier_role
+from landfall.logic.versions import FLUX_RELEASES
 from landfall.plan.harness import StackPlan, plan_environment, run_layer
 from landfall.plan.harness.mocks import SECRET_VERSION
 from landfall.plan.harness.monitor import RecordedResource

@@ -119,3 +119,9 @@ def test_the_plan_tool_and_the_operations_do_not_import_the_commands() -> None:
     for name in (n for n in MODULES if n.startswith(("landfall.plan", "landfall.ops"))):
         commands = {m for m in edges(name) if m.startswith("landfall.cli.") and m in MODULES}
         assert commands <= {"landfall.cli.output"}, (name, commands)
+
+
+def test_every_subpackage_is_a_regular_package() -> None:
+    """A folder without ``__init__.py`` works from a checkout but is left out of the wheel."""
+    folders = {p.parent for p in PACKAGE.rglob("*.py")}
+    assert not sorted(f for f in folders if not (f / "__init__.py").is_file())

@@ -4,9 +4,35 @@ from __future__ import annotations
 
 import argparse
 
+from landfall.cli.arguments import environment_type
+from landfall.cli.output import BAD_INPUT, FAILED, OK, HelpFormatter, verb_epilog
+from landfall.config import ENVIRONMENTS
+
+NEEDS = """\
+Needs: AWS credentials for the environment's account (--profile, or the usual boto3 chain:
+environment variables, SSO session, instance role). Read-only; no Pulumi CLI, nothing changed.
+Only test and prod have AWS resources (local is refused, exit 2)."""
+
+DOCTOR_DESCRIPTION = f"""\
+Preflight an environment against AWS before a deploy: the credentials and account, availability
+zones, the DNS zone, the SSO roles the cluster maps, the Kubernetes version and the spot
+service-linked role. Prints one row per check with the fix for each failure.
+
+{NEEDS}"""
+
+VERIFY_DESCRIPTION = f"""\
+Check a deployed environment in AWS: the EKS cluster, its node groups per availability zone and
+add-ons, the RDS database and the OpenSearch domain (found by tags, else by name prefix).
+Prints one row per check with the fix for each failure.
+
+{NEEDS}"""
+
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("env", help="environment: test or prod")
+    # Every environment is accepted here so that local gets its own explanation (no AWS).
+    parser.add_argument(
+        "env", type=environment_type(ENVIRONMENTS), help="environment: test or prod"
+    )
     parser.add_argument("--profile", help="AWS profile to use (default: the usual boto3 chain)")
     parser.add_argument("--cluster-name", help="EKS cluster name (default: landfall-<env>)")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
@@ -54,11 +80,21 @@ def _tag(pair: str) -> tuple[str, str]:
 
 
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    codes = [OK, FAILED, BAD_INPUT]
     doctor = sub.add_parser(
         "doctor",
         parents=[parent],
-        help="preflight an environment against AWS (credentials, account, AZs, DNS zone, SSO "
-        "roles, Kubernetes version, spot role) before a deploy",
+        help="check AWS is ready for a deploy (read-only)",
+        description=DOCTOR_DESCRIPTION,
+        epilog=verb_epilog(
+            [
+                ("landfall doctor test", "before the first `landfall up test`"),
+                ("landfall doctor prod --profile prod-admin", "with a named AWS profile"),
+                ("landfall doctor test --json", "the findings as JSON (for scripts)"),
+            ],
+            codes,
+        ),
+        formatter_class=HelpFormatter,
     )
     _common(doctor)
     doctor.set_defaults(func=_doctor)
@@ -66,7 +102,19 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     verify = sub.add_parser(
         "verify",
         parents=[parent],
-        help="check a deployed environment in AWS (EKS, node groups, add-ons, RDS, OpenSearch)",
+        help="check a deployed environment in AWS (read-only)",
+        description=VERIFY_DESCRIPTION,
+        epilog=verb_epilog(
+            [
+                ("landfall verify test", "after `landfall up test`"),
+                (
+                    "landfall verify prod --tag Project=landfall --tag Environment=prod",
+                    "find RDS/OpenSearch by these tags",
+                ),
+            ],
+            codes,
+        ),
+        formatter_class=HelpFormatter,
     )
     _common(verify)
     verify.add_argument(

@@ -21,7 +21,7 @@ from pathlib import Path
 gc.set_threshold(50_000, 20, 100)
 
 from landfall.cli import aws_checks, deploy, plan  # noqa: E402  (after the GC setting)
-from landfall.cli.output import BAD_INPUT, EXIT_CODES, FAILED  # noqa: E402
+from landfall.cli.output import BAD_INPUT, EXIT_CODES, FAILED, HelpFormatter  # noqa: E402
 
 
 def common_options() -> argparse.ArgumentParser:
@@ -38,25 +38,67 @@ def common_options() -> argparse.ArgumentParser:
 
 
 def exit_codes_epilog() -> str:
-    return "exit codes:\n" + "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
+    return (
+        "Run `landfall VERB --help` for what a verb needs (offline, AWS credentials or the Pulumi\n"
+        "CLI), its options, examples and exit codes.\n\n"
+        "exit codes:\n" + "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
+    )
+
+
+def version() -> str:
+    """The installed package's version, or "unknown" (e.g. run from a bare checkout)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("landfall")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class _Version(argparse.Action):
+    """``--version``: looks the version up only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the version"
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        print(f"landfall {version()}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="landfall",
-        description="Landfall: the AWS platform (network, cluster, gitops stacks) as code.",
+        description="Landfall: the AWS platform (network, cluster, gitops stacks) as code.\n\n"
+        "Offline: plan, diff-envs. Read-only against AWS: doctor, verify. Through the Pulumi CLI\n"
+        "(Automation API): preview, up, destroy, refresh, outputs.",
         epilog=exit_codes_epilog(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
-    sub = parser.add_subparsers(dest="verb", required=True)
+    parser.add_argument("--version", action=_Version)
+    sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB", title="verbs")
     parent = common_options()
     for module in (plan, aws_checks, deploy):
         module.register(sub, parent)
     return parser
 
 
+def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse the command line; an argument no parser knows is reported with the usage of the
+    verb it was given to (``landfall plan test --bogus`` shows ``usage: landfall plan ...``)."""
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        verbs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        verb_parser = verbs.choices.get(str(getattr(args, "verb", "")), parser)
+        verb_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse(build_parser(), argv)
     from landfall.config import ConfigError
 
     try:

@@ -3,18 +3,62 @@
 from __future__ import annotations
 
 import argparse
+import io
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from landfall.config import ENVIRONMENTS
+from landfall.cli.arguments import environment_type, inventory_file_problem, writable_file_problem
+from landfall.cli.output import (
+    BAD_INPUT,
+    FAILED,
+    OK,
+    STATEFUL_REPLACEMENT,
+    HelpFormatter,
+    verb_epilog,
+    wrap_line,
+    wrap_text,
+)
+from landfall.config import CLOUD_ENVIRONMENTS, ENVIRONMENTS
+
+PLAN_DESCRIPTION = """\
+Plan every stack of an environment (network -> cluster -> gitops) offline: run the Pulumi
+program under mocks, summarise the resources and their security/cost settings, evaluate the
+security baseline, and compare the inventory with golden/ENV.json (or --baseline), flagging any
+change that would replace a stateful resource.
+
+Needs: only this checkout. No AWS credentials, no Pulumi CLI, no network; nothing is deployed.
+IDs, ARNs and endpoints in the plan are made up by the mocks and shown as <computed>."""
+
+DIFF_DESCRIPTION = """\
+Show how two environments differ: resources one has and the other lacks, resource counts per
+type, and the security/cost settings (and protect/retainOnDelete) whose values differ, layer by
+layer in deployment order. Values that differ only by the account ID, the region or the
+environment's name (ARNs, names) are counted in one line per layer, not listed.
+
+Needs: only this checkout (offline, like plan). --golden reads the committed golden/ENV.json
+files instead of planning both environments (seconds instead of a minute)."""
 
 
 def _plan(args: argparse.Namespace) -> int:
+    problems = []
+    if args.json:
+        problems.append(writable_file_problem("--json", args.json))
+    if args.baseline:
+        problems.append(inventory_file_problem("--baseline", args.baseline))
+    found = [p for p in problems if p]
+    if found:
+        for problem in found:
+            print(f"landfall plan: {problem}", file=sys.stderr)
+        print("Nothing was planned.", file=sys.stderr)
+        return BAD_INPUT
+
     from landfall.baseline.evaluate import evaluate_plan
     from landfall.config import config_file, find_project
-    from landfall.plan.golden import check_plan
+    from landfall.plan.golden import check_plan, golden_path
     from landfall.plan.harness import plan_environment
-    from landfall.plan.inventory import dumps
+    from landfall.plan.inventory import diff_inventories, dumps, load_inventory, normalize
+    from landfall.plan.replacements import stateful_replacements
     from landfall.plan.report import summarize
 
     root = find_project(args.cwd)
@@ -22,41 +66,144 @@ def _plan(args: argparse.Namespace) -> int:
     plan = plan_environment(args.env, root)
     policy = evaluate_plan(plan, plan.config.policy_exemptions)
     print(summarize(plan))
-    print(policy.summary())
+    print(wrap_text(policy.summary()))
     inventory = plan.as_json()
     if args.json:
-        Path(args.json).write_text(dumps({**inventory, "policy": policy.as_json()}))
+        try:
+            Path(args.json).write_text(dumps({**inventory, "policy": policy.as_json()}))
+        except OSError as exc:
+            print(f"landfall plan: --json {args.json}: {exc.strerror}", file=sys.stderr)
+            return BAD_INPUT
         print(f"Wrote the full inventory to {args.json}")
+    baseline = Path(args.baseline) if args.baseline else None
+    # Read before check_plan, which rewrites the golden file with --update-golden.
+    previous = load_inventory(baseline or golden_path(args.env, root))
+    checked = io.StringIO()
     guard = check_plan(
         args.env,
         inventory,
-        sys.stdout,
+        checked,
         root,
-        baseline=Path(args.baseline) if args.baseline else None,
+        baseline=baseline,
         update_golden=args.update_golden,
         fail_on_replace=args.fail_on_replace,
     )
-    return max(0 if policy.passed else 1, guard)
+    print(wrap_text(checked.getvalue().rstrip("\n")))
+    current = normalize(inventory, root)
+    outcome = Outcome(
+        env=args.env,
+        policy_passed=policy.passed,
+        baseline_given=baseline is not None,
+        has_baseline=previous is not None,
+        changed=previous is not None and not diff_inventories(previous, current).empty,
+        replacements=bool(previous is not None and stateful_replacements(previous, current)),
+        updated_golden=args.update_golden,
+    )
+    print("\n" + "\n".join(wrap_line(outcome.next_step(), extra_indent=6)))
+    return max(OK if policy.passed else FAILED, guard)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one `landfall plan` found, and so what to do next."""
+
+    env: str
+    policy_passed: bool
+    baseline_given: bool
+    has_baseline: bool
+    changed: bool
+    replacements: bool
+    updated_golden: bool
+
+    def next_step(self) -> str:
+        """The closing "Next:" line."""
+        env = self.env
+        golden = f"golden/{env}.json"
+        if env in CLOUD_ENVIRONMENTS:
+            preview = (
+                f"`landfall preview {env}` (needs the Pulumi CLI and AWS credentials for the "
+                f"{env} account; `landfall doctor {env}` checks them)"
+            )
+        else:
+            preview = f"`landfall preview {env}` (needs the Pulumi CLI and the local cluster)"
+        if not self.policy_passed:
+            return (
+                f"Next: fix the violations above, or document each accepted one (policy and "
+                f"reason) under landfall:policyExemptions in Pulumi.{env}.yaml (docs/security.md);"
+                f" then run `landfall plan {env}` again."
+            )
+        if self.replacements:
+            return (
+                "Next: change the program so the stateful resources above are kept (or add an "
+                "alias); replace them only on purpose, with a migration plan in the pull request."
+            )
+        if not self.has_baseline and not self.updated_golden:
+            return (
+                f"Next: record this inventory with `landfall plan {env} --update-golden` and "
+                f"commit {golden}."
+            )
+        if self.updated_golden:
+            return f"Next: commit {golden} with your change; then {preview}."
+        if self.changed and self.baseline_given:
+            return (
+                "Next: the changes above are what this change does to the infrastructure; "
+                f"review them, then {preview}."
+            )
+        if self.changed:
+            return (
+                f"Next: if the changes above are intended, run `landfall plan {env} "
+                f"--update-golden` and commit {golden} with them; otherwise fix the program."
+            )
+        return f"Next: all checks passed; see what a deploy would change with {preview}."
 
 
 def _diff_envs(args: argparse.Namespace) -> int:
     from landfall.config import find_project
-    from landfall.plan.envdiff import diff_environments, inventories
+    from landfall.plan.envdiff import MissingGolden, diff_environments, inventories
 
+    if args.a == args.b:
+        print(
+            f"landfall diff-envs: give two different environments, not {args.a} twice",
+            file=sys.stderr,
+        )
+        return BAD_INPUT
     root = find_project(args.cwd)
-    a, b = inventories([args.a, args.b], args.golden, root)
+    try:
+        a, b = inventories([args.a, args.b], args.golden, root)
+    except MissingGolden as exc:
+        print(f"landfall diff-envs: {exc}", file=sys.stderr)
+        return BAD_INPUT
     print(diff_environments(args.a, a, args.b, b))
-    return 0
+    return OK
 
 
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    environment = environment_type(ENVIRONMENTS)
     p = sub.add_parser(
         "plan",
         parents=[parent],
-        help="run every layer of an environment offline under Pulumi mocks and summarise it",
+        help="plan an environment offline: summary, baseline, diff",
+        description=PLAN_DESCRIPTION,
+        epilog=verb_epilog(
+            [
+                ("landfall plan test", "summary, baseline and diff against golden/test.json"),
+                ("landfall plan prod --update-golden", "accept a change: rewrite golden/prod.json"),
+                (
+                    "landfall plan prod --baseline base.json --fail-on-replace",
+                    "CI: exit 3 if a stateful resource would be replaced",
+                ),
+            ],
+            [OK, FAILED, BAD_INPUT, STATEFUL_REPLACEMENT],
+        ),
+        formatter_class=HelpFormatter,
     )
-    p.add_argument("env", help=f"environment: one of {', '.join(ENVIRONMENTS)}")
-    p.add_argument("--json", metavar="PATH", help="write the whole inventory as JSON to PATH")
+    p.add_argument("env", type=environment, help=f"environment: one of {', '.join(ENVIRONMENTS)}")
+    p.add_argument(
+        "--json",
+        metavar="PATH",
+        help="also write the whole inventory and the policy results as JSON to PATH "
+        "(its directory must exist)",
+    )
     p.add_argument(
         "--update-golden",
         action="store_true",
@@ -65,7 +212,8 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument(
         "--baseline",
         metavar="PATH",
-        help="compare with this inventory instead of golden/ENV.json (CI: the base branch's)",
+        help="compare with this inventory (an existing `plan --json` file) instead of "
+        "golden/ENV.json (CI: the base branch's)",
     )
     p.add_argument(
         "--fail-on-replace",
@@ -77,10 +225,19 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     d = sub.add_parser(
         "diff-envs",
         parents=[parent],
-        help="show how two environments differ: resources and security/cost settings",
+        help="show how two environments' plans differ (offline)",
+        description=DIFF_DESCRIPTION,
+        epilog=verb_epilog(
+            [
+                ("landfall diff-envs test prod --golden", "from the committed golden plans"),
+                ("landfall diff-envs test prod", "plan both environments now"),
+            ],
+            [OK, BAD_INPUT],
+        ),
+        formatter_class=HelpFormatter,
     )
-    d.add_argument("a", choices=ENVIRONMENTS, help="first environment, e.g. test")
-    d.add_argument("b", choices=ENVIRONMENTS, help="second environment, e.g. prod")
+    d.add_argument("a", metavar="ENV_A", type=environment, help="first environment, e.g. test")
+    d.add_argument("b", metavar="ENV_B", type=environment, help="second environment, e.g. prod")
     d.add_argument(
         "--golden",
         action="store_true",

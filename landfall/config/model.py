@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from landfall.config.errors import ConfigError, Problem
+from landfall.logic import aws_facts
 from landfall.logic.cidr import TIERS, SubnetPlan, Tier, plan_subnets
 
 NAMESPACE = "landfall"
@@ -68,15 +69,190 @@ def _cidr(value: str) -> str:
         ) from None
 
 
-DbInstanceClass = Annotated[str, _matching(_DB_CLASS, "RDS instance class", "db.r6g.large")]
-SearchInstanceType = Annotated[
-    str, _matching(_SEARCH_TYPE, "OpenSearch instance type", "r6g.large.search")
+def _suggestions(value: str, choices: Any, fallback: str) -> str:
+    close = aws_facts.did_you_mean(value, choices)
+    if not close:
+        return f"use e.g. {fallback}"
+    return f"did you mean {close[0]}" + (f" (or {', '.join(close[1:])})" if close[1:] else "")
+
+
+def _ec2_type_exists(value: str) -> str:
+    known = aws_facts.ec2_instance_types()
+    if value not in known:
+        raise ValueError(
+            f"{value!r} is not an EC2 instance type (botocore's EC2 model); "
+            + _suggestions(value, known, "m6i.large, m7g.large")
+        )
+    accelerated = aws_facts.accelerator(value)
+    if accelerated:
+        raise ValueError(
+            f"{value!r} is an accelerated ({accelerated}) type, which needs the Bottlerocket "
+            "NVIDIA or Neuron AMI that landfall does not configure; use a general-purpose, "
+            "compute- or memory-optimised type such as m6i.xlarge, c6i.xlarge or m7g.xlarge"
+        )
+    return value
+
+
+def _db_class_known(value: str) -> str:
+    # botocore has no list of RDS classes (only the DescribeOrderableDBInstanceOptions API), so
+    # check the form: db.<family with a generation digit>.<an EC2 size other than metal>.
+    sizes = aws_facts.ec2_sizes()
+    _, fam, size = value.split(".", 2)
+    if not re.fullmatch(r"[a-z]+\d+[a-z-]*", fam):
+        raise ValueError(
+            f"{value!r} has no instance family with a generation (like r6g in db.r6g.large); "
+            "use e.g. db.t4g.medium or db.r6g.large"
+        )
+    if size.startswith("metal"):
+        raise ValueError(
+            f"{value!r} is a bare-metal size, which RDS does not offer; use a sized class such as "
+            f"db.{fam}.large, db.{fam}.xlarge or db.{fam}.2xlarge"
+        )
+    if size not in sizes:
+        usable = sorted(s for s in sizes if not s.startswith("metal"))
+        raise ValueError(
+            f"{value!r} has no valid instance size {size!r}; "
+            + _suggestions(size, usable, "large, xlarge or 2xlarge")
+        )
+    return value
+
+
+def _search_type_exists(value: str) -> str:
+    known = aws_facts.opensearch_instance_types()
+    if value not in known:
+        raise ValueError(
+            f"{value!r} is not an OpenSearch Service instance type (botocore's opensearch "
+            "model); " + _suggestions(value, known, "r6g.large.search, m6g.large.search")
+        )
+    return value
+
+
+def _aws_region_exists(value: str) -> str:
+    regions = aws_facts.aws_regions()
+    if value not in regions:
+        raise ValueError(
+            f"{value!r} is not an AWS region (botocore's endpoints.json); "
+            + _suggestions(value, regions, "eu-west-2, us-east-1")
+        )
+    return value
+
+
+def _log_retention(value: int) -> int:
+    valid = aws_facts.log_retention_days()
+    if value not in valid:
+        nearest = " or ".join(str(d) for d in aws_facts.nearest_retention(value))
+        raise ValueError(
+            f"{value} days is not a CloudWatch Logs retention period; use {nearest} (accepted: "
+            f"{', '.join(str(d) for d in valid)})"
+        )
+    return value
+
+
+# VPC CIDRs: private (RFC 1918) or shared (RFC 6598) space, a /16 to a /28 (AWS VPC limits).
+VPC_RANGES: tuple[str, ...] = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+
+
+def _vpc_cidr(value: str) -> str:
+    net = ipaddress.IPv4Network(value)
+    if not any(net.subnet_of(ipaddress.IPv4Network(r)) for r in VPC_RANGES):
+        raise ValueError(
+            f"{value} is not private address space; use a range inside 10.0.0.0/8, "
+            "172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10, e.g. 10.20.0.0/16"
+        )
+    if not 16 <= net.prefixlen <= 28:
+        raise ValueError(
+            f"{value} is a /{net.prefixlen}, but an AWS VPC is a /16 to a /28; use e.g. "
+            f"{ipaddress.IPv4Network(f'{net.network_address}/16', strict=False)}"
+        )
+    return value
+
+
+# Namespaces Kubernetes, Flux and the platform's own controllers (fleet/infrastructure) own: a
+# service there would share (and could break) their service accounts, quotas and policies.
+RESERVED_NAMESPACES: tuple[str, ...] = (
+    "default",
+    "kube-system",
+    "kube-public",
+    "kube-node-lease",
+    "flux-system",
+    "cert-manager",
+    "external-dns",
+    "brupop-bottlerocket-aws",
+    "platform-data",
+)
+
+
+def _not_reserved(value: str) -> str:
+    if value in RESERVED_NAMESPACES or value.startswith("kube-"):
+        raise ValueError(
+            f"{value!r} is a namespace reserved for Kubernetes, Flux or the platform's "
+            "controllers; use the service's own name, e.g. payments or orders"
+        )
+    return value
+
+
+_BAD_REF_CHARS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
+
+
+def _git_branch(value: str) -> str:
+    """git check-ref-format's rules for a branch name."""
+    wrong = None
+    if not value:
+        wrong = "is empty"
+    elif _BAD_REF_CHARS.search(value):
+        wrong = "contains a space, control character or one of ~ ^ : ? * [ \\"
+    elif ".." in value or "@{" in value or "//" in value:
+        wrong = "contains '..', '@{' or '//'"
+    elif value.startswith(("-", "/", ".")) or value == "@":
+        wrong = "starts with '-', '/' or '.', or is '@'"
+    elif value.endswith((".lock", "/", ".")):
+        wrong = "ends in '.lock', '/' or '.'"
+    elif any(part.startswith(".") or part.endswith(".lock") for part in value.split("/")):
+        wrong = "has a path component starting with '.' or ending in '.lock'"
+    if wrong:
+        raise ValueError(
+            f"{value!r} is not a valid git branch name: it {wrong}; use e.g. main or "
+            "release/2026-12"
+        )
+    return value
+
+
+def _positive_duration(value: str) -> str:
+    found = _DURATION.fullmatch(value)
+    units = {"h": 3600, "m": 60, "s": 1}
+    parts = [part for part in (found.groups() if found else ()) if part]
+    seconds = sum(int(part[:-1]) * units[part[-1]] for part in parts)
+    if seconds <= 0:
+        raise ValueError(f"{value!r} is no time at all; use a positive duration such as 1m or 5m")
+    return value
+
+
+DbInstanceClass = Annotated[
+    str,
+    _matching(_DB_CLASS, "RDS instance class", "db.r6g.large"),
+    AfterValidator(_db_class_known),
 ]
-Ec2InstanceType = Annotated[str, _matching(_EC2_TYPE, "EC2 instance type", "m6i.large")]
+SearchInstanceType = Annotated[
+    str,
+    _matching(_SEARCH_TYPE, "OpenSearch instance type", "r6g.large.search"),
+    AfterValidator(_search_type_exists),
+]
+Ec2InstanceType = Annotated[
+    str, _matching(_EC2_TYPE, "EC2 instance type", "m6i.large"), AfterValidator(_ec2_type_exists)
+]
 DnsLabel = Annotated[str, _matching(_DNS_LABEL, "DNS-1123 label", "payments (lowercase, -)")]
+Namespace = Annotated[DnsLabel, AfterValidator(_not_reserved)]
 DomainName = Annotated[str, _matching(_DOMAIN, "domain name", "test.example.com")]
 Cidr = Annotated[str, AfterValidator(_cidr)]
-Duration = Annotated[str, _matching(_DURATION, "duration", "5m, 1h or 30s")]
+VpcCidr = Annotated[Cidr, AfterValidator(_vpc_cidr)]
+Duration = Annotated[
+    str, _matching(_DURATION, "duration", "5m, 1h or 30s"), AfterValidator(_positive_duration)
+]
+LogRetentionDays = Annotated[int, AfterValidator(_log_retention)]
+GitBranch = Annotated[str, AfterValidator(_git_branch)]
+AwsRegion = Annotated[
+    str, _matching(_REGION, "AWS region", "eu-west-2"), AfterValidator(_aws_region_exists)
+]
 EcrName = Annotated[str, _matching(_ECR_NAME, "ECR repository name", "charts/payments")]
 
 
@@ -126,10 +302,11 @@ class NetworkConfig(Strict):
     """The VPC of the network stack: its address plan (public, private and isolated data subnets
     in every AZ), NAT gateways, interface endpoints and flow logs."""
 
-    vpc_cidr: Cidr = Field(
+    vpc_cidr: VpcCidr = Field(
         description="IPv4 CIDR of the VPC, written as a network address without host bits, e.g. "
-        "`10.20.0.0/16`; every subnet is carved from it. AWS allows a /16 to a /28; it must not "
-        "overlap `cluster.serviceCidr`.",
+        "`10.20.0.0/16`; every subnet is carved from it. Private space only (inside 10.0.0.0/8, "
+        "172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10); AWS allows a /16 to a /28; it must "
+        "not overlap `cluster.serviceCidr`.",
     )
     availability_zones: int = Field(
         3,
@@ -160,7 +337,7 @@ class NetworkConfig(Strict):
         "`com.amazonaws.<region>.<service>`, e.g. `logs`. An S3 gateway endpoint always exists; "
         "an empty list creates no interface endpoint.",
     )
-    flow_log_retention_days: int = Field(
+    flow_log_retention_days: LogRetentionDays = Field(
         90,
         ge=1,
         le=3653,
@@ -221,7 +398,8 @@ class DatabaseConfig(Strict):
         "automatically, a major upgrade is not done in place.",
     )
     instance_class: DbInstanceClass = Field(
-        description="RDS instance class, e.g. `db.t4g.medium` (test) or `db.r6g.large` (prod).",
+        description="RDS instance class, e.g. `db.t4g.medium` (test) or `db.r6g.large` (prod): "
+        "`db.`, a family with its generation and an EC2 size (`metal` is refused).",
     )
     allocated_storage_gb: int = Field(
         ge=20,
@@ -264,7 +442,8 @@ class SearchConfig(Strict):
         "target.",
     )
     instance_type: SearchInstanceType = Field(
-        description="Instance type of the data nodes, e.g. `r6g.large.search`. `t2.*`, "
+        description="Instance type of the data nodes, e.g. `r6g.large.search`; one of the "
+        "OpenSearch Service types in botocore's model. `t2.*`, "
         "`t3.micro.search` and `t3.small.search` are refused: they lack encryption at rest, "
         "which is always on.",
     )
@@ -282,7 +461,8 @@ class SearchConfig(Strict):
     )
     dedicated_master_type: SearchInstanceType | None = Field(
         None,
-        description="Instance type of dedicated master nodes, e.g. `m6g.large.search`. Unset: no "
+        description="Instance type of dedicated master nodes, e.g. `m6g.large.search` (an "
+        "OpenSearch Service type). Unset: no "
         "dedicated masters (the data nodes elect the cluster manager).",
     )
     dedicated_master_count: int = Field(
@@ -296,7 +476,7 @@ class SearchConfig(Strict):
         description="Spread the data nodes and their replicas over 3 AZs when `instanceCount` is "
         "a multiple of 3, else over 2. Off: the domain lives in one data subnet.",
     )
-    log_retention_days: int = Field(
+    log_retention_days: LogRetentionDays = Field(
         90,
         ge=1,
         le=3653,
@@ -347,7 +527,10 @@ class NodeGroupConfig(Strict):
     instance_types: list[Ec2InstanceType] = Field(
         min_length=1,
         description="EC2 instance types the groups may launch, e.g. `[m6i.large, m6a.large, "
-        "m5.large]`; all arm64 (Graviton) or all x86_64, which selects the Bottlerocket AMI type.",
+        "m5.large]`: each one AWS offers (botocore's EC2 model) and not accelerated (GPU, "
+        "Inferentia, Trainium, FPGA types need an AMI landfall does not configure); all arm64 "
+        "(Graviton) or all x86_64, which selects the Bottlerocket AMI type. With SPOT, sizes at "
+        "most one step apart (large with xlarge).",
     )
     min_size: int = Field(ge=0, le=100, description="Fewest nodes in each group (per AZ).")
     desired_size: int = Field(
@@ -431,7 +614,7 @@ class ClusterConfig(Strict):
         "cluster. False: the deployer gets an explicit access entry instead. Matters only when "
         "the cluster is created (docs/cluster.md).",
     )
-    log_retention_days: int = Field(
+    log_retention_days: LogRetentionDays = Field(
         90,
         ge=1,
         le=3653,
@@ -461,15 +644,18 @@ class ServiceConfig(Strict):
     role for its service account (IRSA) that reads its own secrets, and its keys in the
     environment ConfigMap."""
 
-    name: DnsLabel = Field(
+    name: Namespace = Field(
         description="Service name, e.g. `payments`: its host `<name>.<dns.domain>`, its service "
         "account, its secrets under `<env>/<name>/` in Secrets Manager and the "
-        "`<NAME>_ROLE_ARN` / `<NAME>_TARGET_GROUP_ARN` ConfigMap keys.",
+        "`<NAME>_ROLE_ARN` / `<NAME>_TARGET_GROUP_ARN` ConfigMap keys. Not a reserved namespace "
+        "(`default`, `kube-*`, `flux-system`, or one of the platform's: `cert-manager`, "
+        "`external-dns`, `brupop-bottlerocket-aws`, `platform-data`).",
     )
-    namespace: DnsLabel | None = Field(
+    namespace: Namespace | None = Field(
         None,
         description="Kubernetes namespace the service runs in; unset: its name. The IAM role "
-        "trusts `system:serviceaccount:<namespace>:<name>`.",
+        "trusts `system:serviceaccount:<namespace>:<name>`. Not a reserved namespace (see "
+        "`name`).",
     )
 
     @property
@@ -491,10 +677,11 @@ class GitopsConfig(Strict):
         description="SSH URL of the fleet repository, e.g. "
         "`ssh://git@github.com/example/landfall-fleet.git`; required for `git`.",
     )
-    branch: str = Field(
+    branch: GitBranch = Field(
         "main",
         description="Branch of the fleet repository Flux follows with `git`; also the branch "
-        "whose workflows the CI notifier trusts by default.",
+        "whose workflows the CI notifier trusts by default. A valid git branch name (no spaces, "
+        "`..`, `~^:?*[\\`, leading `-` or trailing `.lock` or `/`).",
     )
     deploy_key_secret_id: str | None = Field(
         None,
@@ -521,7 +708,7 @@ class GitopsConfig(Strict):
     interval: Duration = Field(
         "5m",
         description="How often Flux checks the source and reconciles the root Kustomization, "
-        "e.g. `5m`, `1h` or `30s`.",
+        "e.g. `5m`, `1h` or `30s`; more than zero.",
     )
     flux_version: str = Field(
         "2.7.3",
@@ -588,10 +775,10 @@ class EnvironmentConfig(Strict):
         "only) or `test` / `prod` (AWS, three stacks). Must match the stack name "
         "`<env>-<layer>`, so a stack never runs with another environment's settings.",
     )
-    region: Annotated[str, _matching(_REGION, "AWS region", "eu-west-2")] | None = Field(
+    region: AwsRegion | None = Field(
         None,
-        description="AWS region of every resource, e.g. `eu-west-2`; each layer's AWS provider "
-        "is pinned to it.",
+        description="AWS region of every resource, e.g. `eu-west-2`: one of the regions in "
+        "botocore's `endpoints.json`. Each layer's AWS provider is pinned to it.",
     )
     account_id: Annotated[str, _matching(_ACCOUNT, "AWS account ID", "123456789012")] | None = (
         Field(
@@ -603,7 +790,9 @@ class EnvironmentConfig(Strict):
     tags: dict[str, str] = Field(
         default_factory=dict,
         description="Extra tags on every AWS resource, added to the provider's default tags "
-        "`Project`, `Environment`, `Layer` and `ManagedBy` (a key given here wins).",
+        "`Project`, `Environment`, `Layer` and `ManagedBy` (a key given here wins). AWS rules: "
+        "keys 1 to 128 characters without the `aws:` prefix, values up to 256, only letters, "
+        "digits, spaces and `_ . : / = + - @`, at most 50 tags with the defaults.",
     )
     network: NetworkConfig | None = Field(
         None, description="The VPC and its subnets, NAT gateways, endpoints and flow logs."
@@ -637,7 +826,7 @@ class EnvironmentConfig(Strict):
     policy_exemptions: list[PolicyExemption] = Field(
         default_factory=list,
         description="Security-baseline policies this environment deliberately breaks, each with "
-        "the reason.",
+        "the reason; each a policy of `landfall/baseline/policies.py`. Prod exempts nothing.",
     )
 
     @property

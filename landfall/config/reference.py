@@ -61,7 +61,14 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "No value may be a Pulumi secret (`secure:`): secrets live in AWS Secrets Manager and "
             "are referenced by name.",
             "`gitops.fluxVersion` must be a version pinned in `FLUX_RELEASES` "
-            "(`landfall/logic/flux.py`); checked when the gitops stack runs.",
+            "(`landfall/logic/flux.py`).",
+            "`gitops.branch` must be a valid git branch name, and `gitops.interval` more than "
+            "zero.",
+            "`services[].name` and `services[].namespace` must not be a reserved namespace: "
+            "`default`, `kube-*`, `flux-system` or one of the platform's controllers' "
+            "(`cert-manager`, `external-dns`, `brupop-bottlerocket-aws`, `platform-data`).",
+            "`policyExemptions` may only name policies of the baseline "
+            "(`landfall/baseline/policies.py`).",
         ),
     ),
     (
@@ -78,6 +85,21 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "These keys are required: " + ", ".join(f"`{key}`" for key in CLOUD_SECTIONS) + ".",
             "`local` must not be set.",
+            "`region` must be an AWS region (botocore's `endpoints.json`).",
+            "`tags` follow the AWS tagging rules: keys 1 to 128 characters and not starting "
+            "with `aws:`, values at most 256, only letters, digits, spaces and "
+            "`_ . : / = + - @`; at most 50 tags including the 4 defaults (`Project`, "
+            "`Environment`, `Layer`, `ManagedBy`).",
+            "`network.vpcCidr` must be a /16 to /28 inside 10.0.0.0/8, 172.16.0.0/12, "
+            "192.168.0.0/16 or 100.64.0.0/10.",
+            "`network.flowLogRetentionDays`, `search.logRetentionDays` and "
+            "`cluster.logRetentionDays` must be CloudWatch Logs retention periods (1, 3, 5, 7, "
+            "14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, "
+            "3288, 3653); `loadBalancer.accessLogRetentionDays` (an S3 lifecycle rule) may be "
+            "any number of days.",
+            "`database.instanceClass` must be `db.<family>.<EC2 size>` (not `metal`); "
+            "`search.instanceType` and `search.dedicatedMasterType` must be OpenSearch Service "
+            "instance types (botocore's `OpenSearchPartitionInstanceType`).",
             "`network.availabilityZones` must be at least 3 (one node group per AZ, R6).",
             "`network.availabilityZoneNames`, if set, lists exactly `network.availabilityZones` "
             "distinct zones of `region`.",
@@ -94,20 +116,32 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             + ", ".join(f"`{v}`" for v in SUPPORTED_KUBERNETES_VERSIONS)
             + " (`landfall/logic/versions.py`).",
             "`cluster.nodes` sizes must satisfy `minSize` ≤ `desiredSize` ≤ `maxSize`.",
+            "`cluster.nodes.instanceTypes` must be EC2 instance types (botocore's "
+            "`InstanceType`), none accelerated (GPU `p*`/`g*`, Inferentia, Trainium, `dl*`, "
+            "FPGA, `vt*`: they need a Bottlerocket NVIDIA or Neuron AMI), and all of one "
+            "architecture (all Graviton arm64 or all x86_64: a node group has one AMI type).",
             "`cluster.nodes.capacityType: SPOT` needs at least 3 distinct "
-            "`cluster.nodes.instanceTypes`.",
-            "`cluster.endpointPublicAccessCidrs` may contain `0.0.0.0/0` only with "
+            "`cluster.nodes.instanceTypes` of similar size: sizes at most one step apart "
+            "(`large` with `xlarge`, not `large` with `2xlarge`), and no `metal`.",
+            "`cluster.endpointPublicAccessCidrs` must be public addresses (not private, shared, "
+            "loopback, link-local, multicast or reserved space), each range once and not "
+            "overlapping another; ranges shorter than /8, or covering 2^31 addresses or more "
+            "together (`0.0.0.0/0`, or `0.0.0.0/1` with `128.0.0.0/1`), need "
             "`cluster.allowPublicEndpointFromAnywhere: true`.",
             "Each permission set appears once in `cluster.ssoMappings`.",
             "`gitops.source: git` needs `gitops.deployKeySecretId`.",
-            "With `cluster.ciNotifierSubjects` empty, `gitops.url` must be on github.com; "
-            "checked when the cluster stack runs.",
+            "With `cluster.ciNotifierSubjects` empty and `gitops.source: git`, `gitops.url` "
+            "must be on github.com (with `oci` and no subjects, the cluster stack refuses to "
+            "run).",
         ),
     ),
     (
         "`prod`",
         (
             "`database.multiAz` must be true.",
+            "`cluster.nodes.minSize` and `cluster.nodes.desiredSize` must be at least 1: every "
+            "AZ's node group runs nodes.",
+            "`policyExemptions` must be empty: prod exempts nothing; fix the resource instead.",
             "`cluster.nodes.capacityType: SPOT` needs `cluster.allowSpotInProd: true`.",
             "`cluster.endpointPublicAccessCidrs` must be empty: the prod API endpoint is private "
             "only (R14).",

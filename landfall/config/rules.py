@@ -6,15 +6,23 @@ fields or the environment to decide, and run only after the model parsed.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from landfall.config.errors import Problem
-from landfall.config.model import CLOUD_ENVIRONMENTS, NAMESPACE, EnvironmentConfig
+from landfall.config.model import (
+    CLOUD_ENVIRONMENTS,
+    NAMESPACE,
+    ClusterConfig,
+    EnvironmentConfig,
+)
+from landfall.logic import aws_facts
 from landfall.logic.cidr import CidrPlanError
-from landfall.logic.versions import SUPPORTED_KUBERNETES_VERSIONS
+from landfall.logic.github import github_repository
+from landfall.logic.versions import FLUX_RELEASES, SUPPORTED_KUBERNETES_VERSIONS
 
 # --- cross-field checks, each yielding a Problem -----------------------------------------------
 
@@ -200,17 +208,20 @@ def semantic_problems(cfg: EnvironmentConfig) -> list[Problem]:
                         "m5.large",
                     )
                 )
-        if (
-            "0.0.0.0/0" in cluster.endpoint_public_access_cidrs
-            and not cluster.allow_public_endpoint_from_anywhere
-        ):
+        problems += _instance_type_problems(cfg)
+        if cfg.is_production and (nodes.min_size == 0 or nodes.desired_size == 0):
             problems.append(
                 Problem(
-                    f"{k}cluster.endpointPublicAccessCidrs",
-                    "contains 0.0.0.0/0, which opens the API endpoint to the internet",
-                    "list your office/VPN CIDRs, or set allowPublicEndpointFromAnywhere: true",
+                    f"{k}cluster.nodes.desiredSize"
+                    if nodes.desired_size == 0
+                    else f"{k}cluster.nodes.minSize",
+                    f"minSize {nodes.min_size} / desiredSize {nodes.desired_size} lets a prod "
+                    "node group (one per AZ) run no nodes, so an AZ has no capacity",
+                    "set minSize and desiredSize to at least 1 (prod uses 2), e.g. minSize: 2, "
+                    "desiredSize: 2",
                 )
             )
+        problems += _public_endpoint_problems(cluster)
         if cfg.is_production and cluster.endpoint_public_access_cidrs:
             problems.append(
                 Problem(
@@ -240,6 +251,10 @@ def semantic_problems(cfg: EnvironmentConfig) -> list[Problem]:
     for dup in sorted({n for n in names if names.count(n) > 1}):
         problems.append(Problem(f"{k}services", f"lists {dup!r} twice", "keep one entry"))
 
+    problems += _tag_problems(cfg)
+    problems += _gitops_problems(cfg)
+    problems += _exemption_problems(cfg)
+
     gitops = cfg.gitops
     needs_key = gitops is not None and gitops.source == "git" and cfg.is_cloud
     if needs_key and gitops is not None and not gitops.deploy_key_secret_id:
@@ -263,3 +278,262 @@ def semantic_problems(cfg: EnvironmentConfig) -> list[Problem]:
 
 def problems_for(problems: list[Problem], key_fragment: str) -> bool:
     return any(key_fragment in p.key for p in problems)
+
+
+# --- EC2 instance types of the node groups ------------------------------------------------------
+
+
+def _instance_type_problems(cfg: EnvironmentConfig) -> list[Problem]:
+    """One architecture per node group (one AMI), and similar sizes for SPOT (the model has
+    already checked that each type exists and is not accelerated)."""
+    k = f"{NAMESPACE}:"
+    assert cfg.cluster is not None
+    nodes = cfg.cluster.nodes
+    types = list(dict.fromkeys(nodes.instance_types))
+    problems: list[Problem] = []
+    arm = [t for t in types if aws_facts.is_graviton(t)]
+    x86 = [t for t in types if not aws_facts.is_graviton(t)]
+    if arm and x86:
+        problems.append(
+            Problem(
+                f"{k}cluster.nodes.instanceTypes",
+                f"mixes arm64 Graviton ({', '.join(arm[:4])}) and x86_64 "
+                f"({', '.join(x86[:4])}) types; an EKS node group has one AMI, so one "
+                "architecture",
+                f"list only x86_64 types (e.g. {', '.join(x86[:3])}) or only arm64 types "
+                f"(e.g. {', '.join(arm[:3])})",
+            )
+        )
+    if nodes.capacity_type == "SPOT":
+        ranks = {t: aws_facts.size_rank(t) for t in types}
+        unsized = [t for t, r in ranks.items() if r is None]
+        sized = {t: r for t, r in ranks.items() if r is not None}
+        if unsized:
+            problems.append(
+                Problem(
+                    f"{k}cluster.nodes.instanceTypes",
+                    f"has {', '.join(unsized)}, whose size depends on the family, in a SPOT "
+                    "group whose types must be interchangeable",
+                    "use sized types such as m6i.large, m6a.large, m5.large",
+                )
+            )
+        if sized and max(sized.values()) - min(sized.values()) > 1:
+            smallest = min(sized, key=lambda t: sized[t])
+            problems.append(
+                Problem(
+                    f"{k}cluster.nodes.instanceTypes",
+                    "mixes SPOT sizes more than one step apart ("
+                    + ", ".join(sorted(sized, key=lambda t: (sized[t], t))[:6])
+                    + "); Cluster Autoscaler expects alike nodes in a group",
+                    f"use one size, e.g. {', '.join(_same_size(types, smallest))} (or sizes "
+                    "one step apart: large with xlarge)",
+                )
+            )
+    return problems
+
+
+def _same_size(types: list[str], anchor: str) -> list[str]:
+    wanted = aws_facts.size(anchor)
+    return [f"{aws_facts.family(t)}.{wanted}" for t in types][:4]
+
+
+# --- the public API endpoint ---------------------------------------------------------------------
+
+# Addresses that never reach the endpoint from the internet: "this network", RFC 1918, shared
+# (RFC 6598), loopback, link-local, IETF protocol assignments, benchmarking, multicast, reserved.
+# The RFC 5737 documentation ranges (e.g. 203.0.113.0/24) stay allowed as placeholders.
+NON_PUBLIC_RANGES: tuple[str, ...] = (
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.0.0.0/24",
+    "192.168.0.0/16",
+    "198.18.0.0/15",
+    "224.0.0.0/4",
+    "240.0.0.0/4",
+)
+# An allow-list this broad is "the internet": any CIDR shorter than /8, or 2^31 addresses in all.
+BROADEST_PREFIX = 8
+MOST_OF_THE_INTERNET = 2**31
+
+
+def _public_endpoint_problems(cluster: ClusterConfig) -> list[Problem]:
+    k = f"{NAMESPACE}:"
+    nets = [ipaddress.IPv4Network(c) for c in cluster.endpoint_public_access_cidrs]
+    problems: list[Problem] = []
+    reserved = [ipaddress.IPv4Network(r) for r in NON_PUBLIC_RANGES]
+    for net in nets:
+        if net.prefixlen < BROADEST_PREFIX:
+            continue  # reported below as too broad (or allowed by the explicit opt-in)
+        clash = next((r for r in reserved if net.overlaps(r)), None)
+        if clash is not None:
+            problems.append(
+                Problem(
+                    f"{k}cluster.endpointPublicAccessCidrs",
+                    f"{net} overlaps {clash}, which is private or reserved address space that "
+                    "never reaches the public endpoint",
+                    "list the public egress CIDRs of your office or VPN, e.g. 198.51.100.0/24 "
+                    "(private access goes through the VPC)",
+                )
+            )
+    for i, net in enumerate(nets):
+        for other in nets[:i]:
+            if net.overlaps(other):
+                what = "twice" if net == other else f"overlapping {other}"
+                problems.append(
+                    Problem(
+                        f"{k}cluster.endpointPublicAccessCidrs",
+                        f"lists {net} {what}",
+                        "keep each range once and drop ranges inside another",
+                    )
+                )
+    covered = sum(n.num_addresses for n in ipaddress.collapse_addresses(nets))
+    broad = [str(n) for n in nets if n.prefixlen < BROADEST_PREFIX]
+    if (broad or covered >= MOST_OF_THE_INTERNET) and not (
+        cluster.allow_public_endpoint_from_anywhere
+    ):
+        share = covered / 2**32
+        problems.append(
+            Problem(
+                f"{k}cluster.endpointPublicAccessCidrs",
+                f"opens the API endpoint to {share:.0%} of the internet"
+                + (f" (shorter than /{BROADEST_PREFIX}: {', '.join(broad[:4])})" if broad else ""),
+                "list your office/VPN egress CIDRs (e.g. 198.51.100.0/24), or set "
+                "allowPublicEndpointFromAnywhere: true",
+            )
+        )
+    return problems
+
+
+# --- tags ---------------------------------------------------------------------------------------
+
+# AWS tagging rules (the Tag Editor and resource APIs): Unicode letters, digits, spaces and
+# _ . : / = + - @; keys 1 to 128 characters, values up to 256; no aws: prefix; 50 tags a resource.
+_TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$")
+MAX_TAGS = 50
+
+
+def _tag_problems(cfg: EnvironmentConfig) -> list[Problem]:
+    k = f"{NAMESPACE}:"
+    allowed = "letters, digits, spaces and _ . : / = + - @"
+    problems: list[Problem] = []
+    for key, value in cfg.tags.items():
+        shown = key if len(key) <= 40 else key[:37] + "..."
+        if not 1 <= len(key) <= 128:
+            problems.append(
+                Problem(f"{k}tags", f"key {shown!r} is {len(key)} characters", "use 1 to 128")
+            )
+        if key.lower().startswith("aws:"):
+            problems.append(
+                Problem(
+                    f"{k}tags",
+                    f"key {shown!r} starts with 'aws:', which AWS reserves for itself",
+                    "drop the prefix, e.g. CostCentre",
+                )
+            )
+        if not _TAG_TEXT.fullmatch(key):
+            problems.append(
+                Problem(f"{k}tags", f"key {shown!r} has characters AWS refuses", f"use {allowed}")
+            )
+        if len(value) > 256:
+            problems.append(
+                Problem(
+                    f"{k}tags",
+                    f"the value of {shown!r} is {len(value)} characters",
+                    "shorten it to at most 256",
+                )
+            )
+        if not _TAG_TEXT.fullmatch(value):
+            problems.append(
+                Problem(
+                    f"{k}tags",
+                    f"the value of {shown!r} has characters AWS refuses",
+                    f"use {allowed}",
+                )
+            )
+    total = len(cfg.all_tags("network"))
+    if total > MAX_TAGS:
+        problems.append(
+            Problem(
+                f"{k}tags",
+                f"gives {total} tags with the 4 defaults (Project, Environment, Layer, "
+                f"ManagedBy); AWS allows {MAX_TAGS} on a resource",
+                f"remove at least {total - MAX_TAGS} of them",
+            )
+        )
+    return problems
+
+
+# --- gitops -------------------------------------------------------------------------------------
+
+
+def _gitops_problems(cfg: EnvironmentConfig) -> list[Problem]:
+    k = f"{NAMESPACE}:"
+    gitops = cfg.gitops
+    problems: list[Problem] = []
+    if gitops is None:
+        return problems
+    pinned = tuple(FLUX_RELEASES)
+    if pinned and gitops.flux_version not in pinned:
+        problems.append(
+            Problem(
+                f"{k}gitops.fluxVersion",
+                f"{gitops.flux_version!r} is not a Flux version this code pins",
+                f"use one of {', '.join(pinned)} (or add a release to FLUX_RELEASES in "
+                "landfall/logic/flux.py)",
+            )
+        )
+    cluster = cfg.cluster
+    # Only for the Git source: with `oci`, `url` names no fleet repository (an OCI config
+    # without ciNotifierSubjects still fails when the cluster stack runs, as before).
+    if (
+        cfg.is_cloud
+        and gitops.source == "git"
+        and cluster is not None
+        and not cluster.ci_notifier_subjects
+        and github_repository(gitops.url) is None
+    ):
+        problems.append(
+            Problem(
+                f"{k}gitops.url",
+                f"{gitops.url!r} is not a github.com URL, so the CI notifier role has no "
+                "GitHub repository to trust",
+                "use the fleet's github.com URL (ssh://git@github.com/<org>/<repo>.git) or "
+                "list the trusted subjects in cluster.ciNotifierSubjects",
+            )
+        )
+    return problems
+
+
+# --- policy exemptions --------------------------------------------------------------------------
+
+
+def _exemption_problems(cfg: EnvironmentConfig) -> list[Problem]:
+    from landfall.baseline.policies import POLICIES  # standard library only; loaded when used
+
+    k = f"{NAMESPACE}:"
+    known = [p.name for p in POLICIES]
+    problems: list[Problem] = []
+    for exemption in cfg.policy_exemptions:
+        if exemption.policy not in known:
+            close = difflib.get_close_matches(exemption.policy, known, n=2)
+            problems.append(
+                Problem(
+                    f"{k}policyExemptions",
+                    f"names {exemption.policy!r}, which is not a baseline policy",
+                    (f"did you mean {close[0]}? U" if close else "u")
+                    + "se a policy named in landfall/baseline/policies.py, e.g. rds-multi-az",
+                )
+            )
+        elif cfg.is_production:
+            problems.append(
+                Problem(
+                    f"{k}policyExemptions",
+                    f"exempts {exemption.policy!r}, but prod exempts nothing",
+                    "remove the exemption and fix the resource instead",
+                )
+            )
+    return problems

@@ -6,12 +6,13 @@ Bottlerocket settings, and reading endpoint/CA out of a kubeconfig.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from landfall.config import NAMESPACE
 from landfall.config.errors import ConfigError, Problem
+from landfall.logic.aws_facts import is_graviton
+from landfall.logic.github import github_repository
 
 CONFIG_SOURCE = "Pulumi config"
 
@@ -42,8 +43,6 @@ DATA_DEVICE = "/dev/xvdb"
 # role. Host-network components (VPC CNI, Bottlerocket's control container) still reach IMDS.
 IMDS_HOP_LIMIT = 1
 
-_ARM_FAMILY = re.compile(r"^[a-z]+\d+(?P<attributes>[a-z-]*)$")
-
 
 def kubeconfig_cluster(kubeconfig: Any) -> tuple[str, str]:
     """(API server endpoint, base64 CA data) of the one cluster in a kubeconfig (object or JSON)."""
@@ -52,17 +51,10 @@ def kubeconfig_cluster(kubeconfig: Any) -> tuple[str, str]:
     return cluster["server"], cluster["certificate-authority-data"]
 
 
-def is_arm_instance_type(instance_type: str) -> bool:
-    """True for AWS Graviton types: a ``g`` among the attributes after the generation digit
-    (m6g, c7gn, r6gd, t4g, im4gn), unlike the GPU family letter in g5 or g4dn."""
-    found = _ARM_FAMILY.match(instance_type.split(".", 1)[0])
-    return bool(found and "g" in found["attributes"])
-
-
 def ami_type(instance_types: Sequence[str]) -> str:
     """The Bottlerocket AMI type for a node group's instance types, which must share one CPU
     architecture (a managed node group has a single AMI)."""
-    arm = {t for t in instance_types if is_arm_instance_type(t)}
+    arm = {t for t in instance_types if is_graviton(t)}
     if arm and len(arm) != len(set(instance_types)):
         raise ConfigError(
             CONFIG_SOURCE,
@@ -110,14 +102,6 @@ def toml(tables: Mapping[str, Mapping[str, Any]]) -> str:
         lines = [f"[{table}]", *(f"{key} = {json.dumps(v)}" for key, v in entries.items())]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
-
-
-def github_repository(url: str | None) -> str | None:
-    """``<owner>/<repo>`` of a github.com Git URL (ssh:// or https://, with or without .git)."""
-    found = re.match(
-        r"^(?:ssh://git@|https://)github\.com[/:](?P<repo>[\w.-]+/[\w.-]+?)(?:\.git)?/?$", url or ""
-    )
-    return found["repo"] if found else None
 
 
 def notifier_subjects(

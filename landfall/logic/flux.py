@@ -12,12 +12,12 @@ version means adding a row after reading that release's component list.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from landfall.config import NAMESPACE, GitopsConfig
 from landfall.config.errors import ConfigError, Problem
 from landfall.logic.envmap import CONFIGMAP_NAME
+from landfall.logic.versions import FLUX_RELEASES, FluxRelease
 
 FLUX_NAMESPACE = "flux-system"
 # The source object and the root Kustomization share this name, as `flux bootstrap` does; the
@@ -34,32 +34,6 @@ IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 WATCH_LABEL = {"reconcile.fluxcd.io/watch": "Enabled"}
 
 SourceKind = Literal["GitRepository", "OCIRepository"]
-
-
-@dataclass(frozen=True)
-class FluxRelease:
-    """One Flux version: the chart that installs it and its controllers' image tags."""
-
-    version: str
-    chart_version: str
-    source_controller: str
-    kustomize_controller: str
-    helm_controller: str
-    notification_controller: str
-
-
-# Chart 2.17.1 ships Flux 2.7.2; its CRDs are those of every 2.7 patch release, and the image tags
-# below are exactly the controllers of Flux v2.7.3.
-FLUX_RELEASES: dict[str, FluxRelease] = {
-    "2.7.3": FluxRelease(
-        version="2.7.3",
-        chart_version="2.17.1",
-        source_controller="v1.7.3",
-        kustomize_controller="v1.7.2",
-        helm_controller="v1.4.3",
-        notification_controller="v1.7.4",
-    ),
-}
 
 
 def flux_release(gitops: GitopsConfig) -> FluxRelease:

@@ -1,4 +1,5 @@
-"""Kubernetes versions this code supports, with the EKS add-on versions pinned for each.
+"""Versions this code pins: the Kubernetes versions it supports with the EKS add-on versions of
+each, and the Flux releases it can install (plain data: the settings are checked against it).
 
 Upgrading (R25) is a config change of ``landfall:cluster.kubernetesVersion`` to the next key of
 this table: the control plane rolls first, then the add-ons move to the versions listed here,
@@ -41,3 +42,32 @@ ADDON_VERSIONS: dict[str, AddonVersions] = {
 }
 
 SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = tuple(ADDON_VERSIONS)
+
+
+# --- Flux --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FluxRelease:
+    """One Flux version: the chart that installs it and its controllers' image tags."""
+
+    version: str
+    chart_version: str
+    source_controller: str
+    kustomize_controller: str
+    helm_controller: str
+    notification_controller: str
+
+
+# Chart 2.17.1 ships Flux 2.7.2; its CRDs are those of every 2.7 patch release, and the image tags
+# below are exactly the controllers of Flux v2.7.3.
+FLUX_RELEASES: dict[str, FluxRelease] = {
+    "2.7.3": FluxRelease(
+        version="2.7.3",
+        chart_version="2.17.1",
+        source_controller="v1.7.3",
+        kustomize_controller="v1.7.2",
+        helm_controller="v1.4.3",
+        notification_controller="v1.7.4",
+    ),
+}

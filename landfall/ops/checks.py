@@ -112,7 +112,13 @@ _BAD_CREDENTIALS = {
     "AuthFailure",
 }
 _DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "Forbidden"}
-_LOGIN = "aws sso login --profile <profile>, then export AWS_PROFILE=<profile> (or pass --profile)"
+# Shown by doctor and verify (which take --profile) and by the preflight of preview, up and
+# destroy (which do not: they run Pulumi with the ambient credentials), so it leads with
+# AWS_PROFILE, which works for every verb.
+_LOGIN = (
+    "aws sso login --profile <profile>, then export AWS_PROFILE=<profile> and rerun (doctor "
+    "and verify also take --profile <profile>)"
+)
 
 
 def explain(exc: Exception) -> tuple[str, str]:
