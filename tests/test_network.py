@@ -305,6 +305,10 @@ def test_oci_fleet_source_adds_its_ecr_repository():
         "ociRepository": "fleet/landfall",
         "ociSemver": ">=1.0.0",
     }
+    raw["landfall:cluster"] = {
+        **raw["landfall:cluster"],
+        "ciNotifierSubjects": ["repo:example/landfall-fleet:ref:refs/heads/main"],
+    }
     plan = plan_environment("test", raw_config=raw, layers=("network",))
     names = {
         r.inputs["name"] for r in of_type(plan.stacks["network"], "aws:ecr/repository:Repository")

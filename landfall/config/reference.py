@@ -130,9 +130,9 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "`cluster.allowPublicEndpointFromAnywhere: true`.",
             "Each permission set appears once in `cluster.ssoMappings`.",
             "`gitops.source: git` needs `gitops.deployKeySecretId`.",
-            "With `cluster.ciNotifierSubjects` empty and `gitops.source: git`, `gitops.url` "
-            "must be on github.com (with `oci` and no subjects, the cluster stack refuses to "
-            "run).",
+            "With `cluster.ciNotifierSubjects` empty, `gitops.url` must be a github.com URL "
+            "(the CI notifier trusts that repository's branch); with `gitops.source: oci` "
+            "there is no URL, so list the subjects.",
         ),
     ),
     (

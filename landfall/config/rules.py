@@ -487,11 +487,10 @@ def _gitops_problems(cfg: EnvironmentConfig) -> list[Problem]:
             )
         )
     cluster = cfg.cluster
-    # Only for the Git source: with `oci`, `url` names no fleet repository (an OCI config
-    # without ciNotifierSubjects still fails when the cluster stack runs, as before).
+    # The CI notifier trusts the fleet repository's branch unless subjects are listed; with the
+    # OCI source (no url) or a repository outside github.com there is nothing to derive them from.
     if (
         cfg.is_cloud
-        and gitops.source == "git"
         and cluster is not None
         and not cluster.ci_notifier_subjects
         and github_repository(gitops.url) is None
