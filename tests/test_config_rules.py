@@ -504,3 +504,23 @@ def test_every_fix_survives_the_message_length_limits() -> None:
     ):
         for problem in refused(edit):
             assert not re.search(r"\.\.\. \(\d+ characters\)", problem.fix), problem
+
+
+def test_prod_may_exempt_only_policies_marked_exemptable_in_prod(monkeypatch) -> None:
+    import dataclasses
+
+    import landfall.baseline.policies as baseline
+
+    raw = copy.deepcopy(read_config_file(PROJECT_ROOT / "Pulumi.prod.yaml"))
+    raw["landfall:policyExemptions"] = [
+        {"policy": "rds-multi-az", "reason": "a temporary single-AZ database during a migration"}
+    ]
+    with pytest.raises(ConfigError) as refused:
+        load_environment("prod", raw)
+    assert "exemptable in prod: none" in str(refused.value)
+    marked = [
+        dataclasses.replace(p, exemptable_in_prod=True) if p.name == "rds-multi-az" else p
+        for p in baseline.POLICIES
+    ]
+    monkeypatch.setattr(baseline, "POLICIES", marked)
+    assert load_environment("prod", raw).policy_exemptions[0].policy == "rds-multi-az"

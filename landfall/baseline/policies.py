@@ -40,6 +40,8 @@ class Policy:
     ``check`` runs per resource of ``resource_types``; ``stack_check`` (optional) runs once over
     every (type, props) of a stack, for rules about relations (each VPC has a flow log).
     ``environments`` lists where the rule applies (prod-only rules list just ``prod``).
+    ``exemptable_in_prod``: whether prod's settings may exempt it (no policy is, today: prod
+    fixes the resource instead; test documents its exemptions in its settings).
     """
 
     name: str
@@ -52,6 +54,7 @@ class Policy:
     url: str
     stack_check: StackCheck | None = None
     environments: frozenset[str] = field(default=CLOUD_ENVIRONMENTS)
+    exemptable_in_prod: bool = False
 
     def applies_to(self, environment: str) -> bool:
         return environment in self.environments

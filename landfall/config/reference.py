@@ -141,7 +141,8 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "`database.multiAz` must be true.",
             "`cluster.nodes.minSize` and `cluster.nodes.desiredSize` must be at least 1: every "
             "AZ's node group runs nodes.",
-            "`policyExemptions` must be empty: prod exempts nothing; fix the resource instead.",
+            "`policyExemptions` may name only policies marked `exemptable_in_prod` in "
+            "`landfall/baseline/policies.py` (none today): prod fixes the resource instead.",
             "`cluster.nodes.capacityType: SPOT` needs `cluster.allowSpotInProd: true`.",
             "`cluster.endpointPublicAccessCidrs` must be empty: the prod API endpoint is private "
             "only (R14).",

@@ -515,6 +515,7 @@ def _exemption_problems(cfg: EnvironmentConfig) -> list[Problem]:
 
     k = f"{NAMESPACE}:"
     known = [p.name for p in POLICIES]
+    exemptable_in_prod = {p.name for p in POLICIES if p.exemptable_in_prod}
     problems: list[Problem] = []
     for exemption in cfg.policy_exemptions:
         if exemption.policy not in known:
@@ -527,11 +528,14 @@ def _exemption_problems(cfg: EnvironmentConfig) -> list[Problem]:
                     + "se a policy named in landfall/baseline/policies.py, e.g. rds-multi-az",
                 )
             )
-        elif cfg.is_production:
+        elif cfg.is_production and exemption.policy not in exemptable_in_prod:
             problems.append(
                 Problem(
                     f"{k}policyExemptions",
-                    f"exempts {exemption.policy!r}, but prod exempts nothing",
+                    f"exempts {exemption.policy!r}, which prod may not exempt (policies "
+                    "exemptable in prod: "
+                    + (", ".join(sorted(exemptable_in_prod)) or "none")
+                    + ")",
                     "remove the exemption and fix the resource instead",
                 )
             )
