@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -77,12 +78,12 @@ def _suggestions(value: str, choices: Any, fallback: str) -> str:
 
 
 def _ec2_type_exists(value: str) -> str:
-    known = aws_facts.ec2_instance_types()
-    if value not in known:
-        raise ValueError(
-            f"{value!r} is not an EC2 instance type (botocore's EC2 model); "
-            + _suggestions(value, known, "m6i.large, m7g.large")
-        )
+    _known(
+        value,
+        aws_facts.ec2_instance_types(),
+        "an EC2 instance type (botocore's EC2 model)",
+        "m6i.large, m7g.large",
+    )
     accelerated = aws_facts.accelerator(value)
     if accelerated:
         raise ValueError(
@@ -117,24 +118,29 @@ def _db_class_known(value: str) -> str:
     return value
 
 
-def _search_type_exists(value: str) -> str:
-    known = aws_facts.opensearch_instance_types()
+def _known(value: str, known: Collection[str], what: str, examples: str) -> str:
+    """``value`` if it is one of ``known``; else a ValueError naming the closest ones."""
     if value not in known:
-        raise ValueError(
-            f"{value!r} is not an OpenSearch Service instance type (botocore's opensearch "
-            "model); " + _suggestions(value, known, "r6g.large.search, m6g.large.search")
-        )
+        raise ValueError(f"{value!r} is not {what}; " + _suggestions(value, known, examples))
     return value
+
+
+def _search_type_exists(value: str) -> str:
+    return _known(
+        value,
+        aws_facts.opensearch_instance_types(),
+        "an OpenSearch Service instance type (botocore's opensearch model)",
+        "r6g.large.search, m6g.large.search",
+    )
 
 
 def _aws_region_exists(value: str) -> str:
-    regions = aws_facts.aws_regions()
-    if value not in regions:
-        raise ValueError(
-            f"{value!r} is not an AWS region (botocore's endpoints.json); "
-            + _suggestions(value, regions, "eu-west-2, us-east-1")
-        )
-    return value
+    return _known(
+        value,
+        aws_facts.aws_regions(),
+        "an AWS region (botocore's endpoints.json)",
+        "eu-west-2, us-east-1",
+    )
 
 
 def _log_retention(value: int) -> int:
