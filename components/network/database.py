@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from components.base import Component
 from components.network.security_groups import data_store_security_group
+from landfall.logic.rds import MARIADB_SETTINGS, parameter_settings
 from landfall.program.protection import stateful
 
 MARIADB_PORT = 3306
@@ -80,11 +81,11 @@ class Database(Component):
             f"{name}-params",
             family=f"mariadb{major}",
             description=f"{args.name_prefix} MariaDB: TLS required",
+            # Static parameters (tls_version) must be applied at the next reboot: RDS refuses
+            # `immediate` for them, and the group, then the database, would never be created.
             parameters=[
-                aws.rds.ParameterGroupParameterArgs(name="require_secure_transport", value="ON"),
-                aws.rds.ParameterGroupParameterArgs(name="tls_version", value="TLSv1.2,TLSv1.3"),
-                aws.rds.ParameterGroupParameterArgs(name="slow_query_log", value="1"),
-                aws.rds.ParameterGroupParameterArgs(name="log_output", value="FILE"),
+                aws.rds.ParameterGroupParameterArgs(name=name, value=value, apply_method=method)
+                for name, value, method in parameter_settings(MARIADB_SETTINGS)
             ],
             opts=child,
         )
