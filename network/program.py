@@ -143,6 +143,7 @@ def run(cfg: EnvironmentConfig) -> None:
             hosted_zone_id=zone.zone_id,
             hosted_zone_name=zone.zone_name,
             hosted_zone_arn=zone.zone_arn,
+            hosted_zone_name_servers=zone.name_servers,
             certificate_arn=zone.certificate_arn,
             database_address=database.address,
             database_port=database.port,

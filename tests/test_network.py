@@ -314,3 +314,11 @@ def test_oci_fleet_source_adds_its_ecr_repository():
         r.inputs["name"] for r in of_type(plan.stacks["network"], "aws:ecr/repository:Repository")
     }
     assert "fleet/landfall" in names
+
+
+@pytest.mark.parametrize("env", ["test", "prod"])
+def test_the_zones_name_servers_are_exported_for_delegation(env, env_plan):
+    """Certificate validation waits until the parent zone delegates to these (issue 11)."""
+    outputs = env_plan(env).stacks["network"].outputs
+    servers = outputs["hostedZoneNameServers"]
+    assert isinstance(servers, list) and len(servers) == 4

@@ -39,6 +39,8 @@ class NetworkOutputs:
     hosted_zone_id: Any
     hosted_zone_name: Any
     hosted_zone_arn: Any
+    # The zone's name servers: the NS record to add in the parent zone (delegation).
+    hosted_zone_name_servers: Any
     certificate_arn: Any
     database_address: Any
     database_port: Any
