@@ -55,7 +55,13 @@ def run(cfg: EnvironmentConfig) -> None:
     network = read_outputs(NetworkOutputs, stack_reference("network", env))
 
     sso_roles = resolve_sso_roles(cluster_cfg.sso_mappings, sso_role_lister(provider))
-    deployer = None if cluster_cfg.keep_creator_admin else deployer_role_arn(provider)
+    # Checked before anything is declared: a creator that is also a mapped role is refused.
+    people = access_grants(
+        cluster_cfg.sso_mappings,
+        sso_roles,
+        deployer_role_arn(provider),
+        keep_creator_admin=cluster_cfg.keep_creator_admin,
+    )
     subjects = notifier_subjects(gitops.url, gitops.branch, cluster_cfg.ci_notifier_subjects)
 
     cluster = EksCluster(
@@ -203,7 +209,7 @@ def run(cfg: EnvironmentConfig) -> None:
         ClusterAccessArgs(
             cluster.name,
             [
-                *access_grants(cluster_cfg.sso_mappings, sso_roles, deployer),
+                *people,
                 AccessGrant("ci-notifier", notifier.arn, (NOTIFIER_GROUP,)),
             ],
         ),

@@ -23,8 +23,8 @@ from landfall.config.errors import ConfigError
 from landfall.logic.contracts import ClusterOutputs, output_names
 from landfall.logic.versions import ADDON_VERSIONS
 from landfall.plan.harness import StackPlan, plan_environment
-from landfall.plan.harness.mocks import SSO_ROLES, PlatformMocks
-from landfall.plan.harness.monitor import RecordedResource
+from landfall.plan.harness.mocks import SESSION_CONTEXT, SSO_ROLES, PlatformMocks
+from landfall.plan.harness.monitor import RecordedResource, RecordingMonitor
 from landfall.program.iam import EBS_CSI_POLICIES, NODE_POLICIES, VPC_CNI_POLICIES
 
 CLOUD = ("test", "prod")
@@ -229,6 +229,33 @@ def test_the_creator_does_not_silently_keep_cluster_admin(monkeypatch):
     assert association.inputs["policyArn"] == CLUSTER_ADMIN
     assert association.inputs["accessScope"] == {"type": "cluster"}
     assert len(of_type(plan, ACCESS_POLICY)) == 1  # nobody else gets an EKS admin policy
+
+
+def test_a_kept_creator_that_is_a_mapped_sso_role_fails_before_anything_is_declared(
+    monkeypatch,
+):
+    raw = raw_config("test")
+    raw["landfall:cluster"] = {
+        **raw["landfall:cluster"],
+        "keepCreatorAdmin": True,
+        "ssoMappings": [
+            {"permissionSet": "PlatformAdmin", "kubernetesGroup": "admins", "access": "admin"}
+        ],
+    }
+    role = _sso_role("PlatformAdmin", "0123456789abcdef")
+    monitors: list[RecordingMonitor] = []
+
+    class Recording(RecordingMonitor):
+        def __init__(self, mocks: Any) -> None:
+            super().__init__(mocks)
+            monitors.append(self)
+
+    monkeypatch.setattr(runner, "RecordingMonitor", Recording)
+    with pytest.raises(ConfigError, match="keepCreatorAdmin"):
+        plan_cluster("test", raw, lookups={SSO_ROLES: [role], SESSION_CONTEXT: role})
+    cluster_run = monitors[-1]
+    declared = {r.type for r in cluster_run.recorded}
+    assert declared <= {"pulumi:providers:aws", "pulumi:pulumi:StackReference"}, declared
 
 
 def test_keep_creator_admin_keeps_the_bootstrap_grant_and_adds_no_deployer_entry(monkeypatch):

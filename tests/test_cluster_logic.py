@@ -219,7 +219,21 @@ def test_a_deployer_that_is_a_mapped_sso_role_gets_no_second_access_entry():
 
 def test_keeping_the_creator_admin_adds_no_deployer_entry():
     sso = {"PlatformAdmin": ADMIN_ROLE, "Developer": DEV_ROLE}
-    assert not any(g.cluster_admin for g in access_grants(MAPPINGS, sso, None))
+    deployer = "arn:aws:iam::111111111111:role/deployer"
+    grants = access_grants(MAPPINGS, sso, deployer, keep_creator_admin=True)
+    assert [g.principal_arn for g in grants] == [ADMIN_ROLE, DEV_ROLE]
+    assert not any(g.cluster_admin for g in grants)
+
+
+def test_a_kept_creator_that_is_a_mapped_sso_role_is_refused():
+    """EKS makes the creator's access entry itself; one for the same role through its SSO
+    mapping would be refused by EKS (one access entry per principal) mid-deployment."""
+    sso = {"PlatformAdmin": ADMIN_ROLE, "Developer": DEV_ROLE}
+    with pytest.raises(ConfigError) as refused:
+        access_grants(MAPPINGS, sso, ADMIN_ROLE, keep_creator_admin=True)
+    (problem,) = refused.value.problems
+    assert problem.key == "landfall:cluster.keepCreatorAdmin"
+    assert "PlatformAdmin" in problem.problem and "keepCreatorAdmin to false" in problem.fix
 
 
 # --- RBAC ---------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from landfall.config import SsoMapping
+from landfall.config import NAMESPACE, SsoMapping
 from landfall.config.errors import ConfigError, Problem
 from landfall.logic.eks import CONFIG_SOURCE
 from landfall.logic.sso import SSO_PATH_PREFIX, SsoRoleError, match_sso_role, sso_role_name_regex
@@ -53,25 +53,48 @@ def resolve_sso_roles(
 
 
 def access_grants(
-    mappings: Sequence[SsoMapping], sso_roles: Mapping[str, str], deployer_arn: str | None
+    mappings: Sequence[SsoMapping],
+    sso_roles: Mapping[str, str],
+    deployer_arn: str,
+    keep_creator_admin: bool = False,
 ) -> list[AccessGrant]:
-    """The access entries for SSO mappings and, when given, the deploying identity.
+    """The access entries for SSO mappings and the deploying identity.
 
     The deployer gets cluster-admin through an explicit entry (this stack and the gitops stack
     manage Kubernetes objects). If the deployer *is* one of the mapped SSO roles, the admin policy
     is associated with that role's entry, since a principal can have only one access entry.
+    With ``keep_creator_admin`` EKS itself makes the creator's entry, so none is declared for it,
+    and a creator that is also a mapped SSO role is refused: EKS would reject the second entry
+    for that principal (ResourceInUseException) halfway through the first deployment.
     """
+    if keep_creator_admin and deployer_arn in sso_roles.values():
+        mapped = next(p for p, arn in sso_roles.items() if arn == deployer_arn)
+        raise ConfigError(
+            CONFIG_SOURCE,
+            [
+                Problem(
+                    f"{NAMESPACE}:cluster.keepCreatorAdmin",
+                    f"is true and this deployment runs as {deployer_arn}, the Identity Center "
+                    f"role of the mapped permission set {mapped!r}: EKS makes the creator's "
+                    "access entry itself, so the mapping's entry for the same principal would "
+                    "be refused (one access entry per principal)",
+                    "set cluster.keepCreatorAdmin to false (the deployer then gets an explicit, "
+                    "visible cluster-admin entry), or deploy with a role that is not mapped",
+                )
+            ],
+        )
+    deployer = None if keep_creator_admin else deployer_arn
     grants = [
         AccessGrant(
             name=f"sso-{m.permission_set}",
             principal_arn=sso_roles[m.permission_set],
             kubernetes_groups=(m.kubernetes_group,),
-            cluster_admin=sso_roles[m.permission_set] == deployer_arn,
+            cluster_admin=sso_roles[m.permission_set] == deployer,
         )
         for m in mappings
     ]
-    if deployer_arn is not None and deployer_arn not in sso_roles.values():
-        grants.append(AccessGrant("deployer", deployer_arn, (), cluster_admin=True))
+    if deployer is not None and deployer not in sso_roles.values():
+        grants.append(AccessGrant("deployer", deployer, (), cluster_admin=True))
     return grants
 
 

@@ -466,9 +466,14 @@ def _roles(args: dict, ctx: MockContext) -> dict:
     }
 
 
-@invoke("aws:iam/getSessionContext:getSessionContext")
+SESSION_CONTEXT = "aws:iam/getSessionContext:getSessionContext"
+
+
+@invoke(SESSION_CONTEXT)
 def _session_context(args: dict, ctx: MockContext) -> dict:
-    """The role behind an assumed-role session ARN (path "/" here; AWS looks the path up)."""
+    """The role behind an assumed-role session ARN (path "/" here; AWS looks the path up).
+    ``ctx.lookups[SESSION_CONTEXT]``, if set, is the issuer's role ARN (path included): the
+    deployment then runs as that role, e.g. an Identity Center role."""
     arn = args["arn"]
     found = re.match(r"^arn:aws:sts::(\d{12}):assumed-role/([^/]+)/(.+)$", arn)
     if not found:
@@ -476,7 +481,7 @@ def _session_context(args: dict, ctx: MockContext) -> dict:
     account, role, session = found.groups()
     return {
         "arn": arn,
-        "issuerArn": f"arn:aws:iam::{account}:role/{role}",
+        "issuerArn": ctx.lookups.get(SESSION_CONTEXT, f"arn:aws:iam::{account}:role/{role}"),
         "issuerId": "AROAPLACEHOLDER",
         "issuerName": role,
         "sessionName": session,
