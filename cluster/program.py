@@ -78,6 +78,7 @@ def run(cfg: EnvironmentConfig) -> None:
             public_access_cidrs=cluster_cfg.endpoint_public_access_cidrs,
             keep_creator_admin=cluster_cfg.keep_creator_admin,
             production=cfg.is_production,
+            upgrade_support_type=cluster_cfg.upgrade_policy,
         ),
         opts,
     )

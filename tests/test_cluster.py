@@ -724,3 +724,25 @@ def test_sixty_services_get_sixty_pinned_roles_and_plan_fast(capsys):
         secrets = grants(inline(cluster, f"service-{name}"))["secretsmanager:GetSecretValue"]
         assert secrets == [f"arn:aws:secretsmanager:eu-west-2:111111111111:secret:test/{name}/*"]
     assert subjects == {f"system:serviceaccount:{n}:{n}" for n in names}
+
+
+def test_the_upgrade_policy_is_explicit_and_one_eks_accepts(plan, cfg):
+    """EKS defaults to EXTENDED support (six times the control-plane fee) when no policy is
+    given; the settings' value is sent explicitly and is one of the EKS API's SupportType."""
+    from typing import get_args
+
+    from landfall.config import ClusterConfig
+    from landfall.logic import aws_facts
+
+    allowed = set(get_args(ClusterConfig.model_fields["upgrade_policy"].annotation))
+    assert allowed == set(aws_facts.eks_support_types())
+    eks_inputs = one(plan, "eks:index:Cluster").inputs
+    assert eks_inputs["upgradePolicy"] == {"supportType": cfg.cluster.upgrade_policy}
+    assert cfg.cluster.upgrade_policy == "STANDARD"
+
+
+def test_an_upgrade_policy_eks_does_not_know_is_refused():
+    raw = raw_config("test")
+    raw["landfall:cluster"] = {**raw["landfall:cluster"], "upgradePolicy": "LTS"}
+    with pytest.raises(ConfigError, match="upgradePolicy"):
+        load_environment("test", raw)

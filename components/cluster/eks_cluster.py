@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_eks as eks
 
 from components.base import Component, kms_log_group
@@ -27,6 +28,9 @@ class EksClusterArgs:
     public_access_cidrs: Sequence[str]
     keep_creator_admin: bool
     production: bool
+    # EKS support policy at the end of standard support: STANDARD or EXTENDED (explicit: EKS
+    # defaults to EXTENDED, and its fee, when this is unset).
+    upgrade_support_type: str = "STANDARD"
 
 
 class EksCluster(Component):
@@ -78,6 +82,7 @@ class EksCluster(Component):
             enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
             create_oidc_provider=True,
             deletion_protection=args.production,
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=args.upgrade_support_type),
             # Nothing else from the component: no default node group or instance role, no
             # extra security groups (nodes use EKS's cluster security group), and no
             # self-managed or component-managed add-ons (ClusterAddons installs them, pinned).

@@ -614,6 +614,14 @@ class ClusterConfig(Strict):
         description="Explicit opt-in to `nodes.capacityType: SPOT` in prod, which otherwise runs "
         "on-demand (R9); spot nodes can go at two minutes' notice.",
     )
+    upgrade_policy: Literal["STANDARD", "EXTENDED"] = Field(
+        "STANDARD",
+        description="What EKS does when the version leaves standard support (the EKS API's "
+        "`SupportType`): `STANDARD` upgrades the control plane to the next version then, "
+        "`EXTENDED` keeps it up to 12 more months at six times the control-plane fee. Set "
+        "explicitly because EKS's own default is `EXTENDED`. Plan upgrades before either "
+        "happens (R25, docs/cluster.md).",
+    )
     keep_creator_admin: bool = Field(
         False,
         description="Keep EKS's permanent, invisible cluster-admin grant for whoever created the "

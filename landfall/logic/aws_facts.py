@@ -101,6 +101,12 @@ def opensearch_instance_types() -> frozenset[str]:
 
 
 @cache
+def eks_support_types() -> frozenset[str]:
+    """The EKS upgrade-policy support types (``shapes.SupportType.enum`` of the eks model)."""
+    return _enum("eks", "SupportType")
+
+
+@cache
 def aws_regions() -> dict[str, str]:
     """Every AWS region, mapped to its partition (``endpoints.json``: partitions -> regions)."""
     endpoints = json.loads(_read_text(_data_dir() / "endpoints.json"))
