@@ -81,6 +81,8 @@ def run(cfg: EnvironmentConfig) -> None:
             backup_retention_days=db.backup_retention_days,
             database_name=db.database_name,
             production=prod,
+            log_kms_key_arn=keys.arns["data"],
+            log_retention_days=db.log_retention_days,
         ),
         opts,
     )

@@ -198,7 +198,7 @@ def test_database_private_encrypted_managed_secret(env, net):
     assert i["masterUserSecretKmsKeyId"] == net.outputs["secretsKmsKeyArn"]
     assert "password" not in i and "passwordWo" not in i
     assert i["iamDatabaseAuthenticationEnabled"] is True
-    assert set(i["enabledCloudwatchLogsExports"]) == {"audit", "error", "general", "slowquery"}
+    assert set(i["enabledCloudwatchLogsExports"]) == {"audit", "error", "slowquery"}
     assert i["backupRetentionPeriod"] == {"test": 3, "prod": 30}[env]
     assert i["multiAz"] is prod
     assert i["deletionProtection"] is prod
@@ -322,3 +322,31 @@ def test_the_zones_name_servers_are_exported_for_delegation(env, env_plan):
     outputs = env_plan(env).stacks["network"].outputs
     servers = outputs["hostedZoneNameServers"]
     assert isinstance(servers, list) and len(servers) == 4
+
+
+@pytest.mark.parametrize("env", ["test", "prod"])
+def test_the_database_log_groups_exist_encrypted_before_the_instance(env, env_plan):
+    """RDS creates a missing export group itself, unencrypted and never expiring: each exported
+    log's group is declared first, with the data key and the configured retention. The general
+    log (every statement) is not exported (docs/security.md)."""
+    net = env_plan(env).stacks["network"]
+    cfg = env_plan(env).config
+    instance = one(net, "aws:rds/instance:Instance")
+    exports = instance.inputs["enabledCloudwatchLogsExports"]
+    assert "general" not in exports and {"audit", "error", "slowquery"} <= set(exports)
+    groups = {
+        g.inputs["name"]: g
+        for g in of_type(net, "aws:cloudwatch/logGroup:LogGroup")
+        if g.inputs["name"].startswith("/aws/rds/instance/")
+    }
+    identifier = instance.inputs["identifier"]
+    assert set(groups) == {f"/aws/rds/instance/{identifier}/{log}" for log in exports}
+    for group in groups.values():
+        assert (
+            group.inputs["kmsKeyId"]
+            and group.inputs["kmsKeyId"]
+            == (env_plan(env).stacks["network"].outputs["dataKmsKeyArn"])
+        )
+        assert group.inputs["retentionInDays"] == cfg.database.log_retention_days
+        assert group.urn in instance.options["dependsOn"]
+        assert group.options["protect"] is cfg.is_production

@@ -8,13 +8,15 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.base import Component
+from components.base import Component, kms_log_group
 from components.network.security_groups import data_store_security_group
 from landfall.logic.rds import MARIADB_SETTINGS, parameter_settings
 from landfall.program.protection import stateful
 
 MARIADB_PORT = 3306
-LOG_EXPORTS = ["audit", "error", "general", "slowquery"]
+# The general log (every statement, parameters included) is not exported: it would put query
+# text, and any secret in it, into CloudWatch at a volume that costs (docs/security.md).
+LOG_EXPORTS = ["audit", "error", "slowquery"]
 
 
 def major_version(engine_version: str) -> str:
@@ -38,6 +40,10 @@ class DatabaseArgs:
     backup_retention_days: int
     database_name: str
     production: bool
+    # The exported logs' groups, made before the instance (else RDS creates them unencrypted and
+    # never expiring): encrypted with this key, kept this many days.
+    log_kms_key_arn: pulumi.Input[str]
+    log_retention_days: int
 
 
 class Database(Component):
@@ -98,6 +104,16 @@ class Database(Component):
             opts=child,
         )
         identifier = f"{args.name_prefix}-mariadb"
+        log_groups = [
+            kms_log_group(
+                f"{name}-{log_type}-logs",
+                f"/aws/rds/instance/{identifier}/{log_type}",
+                args.log_retention_days,
+                args.log_kms_key_arn,
+                stateful(self, args.production),
+            )
+            for log_type in LOG_EXPORTS
+        ]
         instance = aws.rds.Instance(
             name,
             identifier=identifier,
@@ -134,7 +150,7 @@ class Database(Component):
             skip_final_snapshot=not args.production,
             final_snapshot_identifier=f"{identifier}-final" if args.production else None,
             apply_immediately=not args.production,
-            opts=stateful(self, args.production),
+            opts=stateful(self, args.production, depends_on=log_groups),
         )
         self.address = instance.address
         self.port = instance.port

@@ -428,6 +428,12 @@ class DatabaseConfig(Strict):
         description="Days automated backups and point-in-time recovery reach back (RDS allows up "
         "to 35; 0, which turns backups off, is refused).",
     )
+    log_retention_days: LogRetentionDays = Field(
+        90,
+        description="Days CloudWatch keeps the database's exported logs (audit, error, slow "
+        "query) in their KMS-encrypted groups, which the network stack creates before the "
+        "instance; a CloudWatch Logs retention period.",
+    )
     database_name: str = Field(
         "landfall",
         pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$",
