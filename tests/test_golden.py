@@ -162,14 +162,14 @@ def test_render_diff_can_be_cut_short() -> None:
 def test_plan_update_golden_writes_then_reports_no_difference(tmp_path: Path) -> None:
     raw = inventory(resource(URN + "vpc", cidrBlock="10.0.0.0/16"))
     out = io.StringIO()
-    assert check_plan("test", raw, out, tmp_path, update_golden=True) == 0
+    assert check_plan("test", raw, out, tmp_path, update_golden=True).exit_status == 0
     assert "No baseline plan" in out.getvalue() and "Wrote golden/test.json" in out.getvalue()
     assert load_inventory(tmp_path / "golden" / "test.json") == normalize(raw, tmp_path)
     out = io.StringIO()
-    assert check_plan("test", raw, out, tmp_path) == 0
+    assert check_plan("test", raw, out, tmp_path).exit_status == 0
     assert "Same inventory as golden/test.json" in out.getvalue()
     changed = inventory(resource(URN + "vpc", cidrBlock="10.9.0.0/16"))
     out = io.StringIO()
-    assert check_plan("test", changed, out, tmp_path) == 0
+    assert check_plan("test", changed, out, tmp_path).exit_status == 0
     assert "inputs.cidrBlock" in out.getvalue()
     assert "landfall plan test --update-golden" in out.getvalue()

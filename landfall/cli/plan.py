@@ -55,10 +55,9 @@ def _plan(args: argparse.Namespace) -> int:
 
     from landfall.baseline.evaluate import evaluate_plan
     from landfall.config import config_file, find_project
-    from landfall.plan.golden import check_plan, golden_path
+    from landfall.plan.golden import check_plan
     from landfall.plan.harness import plan_environment
-    from landfall.plan.inventory import diff_inventories, dumps, load_inventory, normalize
-    from landfall.plan.replacements import stateful_replacements
+    from landfall.plan.inventory import dumps
     from landfall.plan.report import summarize
 
     root = find_project(args.cwd)
@@ -76,10 +75,8 @@ def _plan(args: argparse.Namespace) -> int:
             return BAD_INPUT
         print(f"Wrote the full inventory to {args.json}")
     baseline = Path(args.baseline) if args.baseline else None
-    # Read before check_plan, which rewrites the golden file with --update-golden.
-    previous = load_inventory(baseline or golden_path(args.env, root))
     checked = io.StringIO()
-    guard = check_plan(
+    check = check_plan(
         args.env,
         inventory,
         checked,
@@ -89,18 +86,17 @@ def _plan(args: argparse.Namespace) -> int:
         fail_on_replace=args.fail_on_replace,
     )
     print(wrap_text(checked.getvalue().rstrip("\n")))
-    current = normalize(inventory, root)
     outcome = Outcome(
         env=args.env,
         policy_passed=policy.passed,
         baseline_given=baseline is not None,
-        has_baseline=previous is not None,
-        changed=previous is not None and not diff_inventories(previous, current).empty,
-        replacements=bool(previous is not None and stateful_replacements(previous, current)),
+        has_baseline=check.has_baseline,
+        changed=check.changed,
+        replacements=check.replacements,
         updated_golden=args.update_golden,
     )
     print("\n" + "\n".join(wrap_line(outcome.next_step(), extra_indent=6)))
-    return max(OK if policy.passed else FAILED, guard)
+    return max(OK if policy.passed else FAILED, check.exit_status)
 
 
 @dataclass(frozen=True)

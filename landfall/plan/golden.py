@@ -10,6 +10,7 @@ form and the comparison are in ``inventory``; the replacement guard is ``replace
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -30,6 +31,16 @@ def write_golden(env: str, normalized: Mapping[str, Any], root: Path) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class PlanCheck:
+    """What comparing a plan with its golden plan (or a baseline) found."""
+
+    has_baseline: bool
+    changed: bool
+    replacements: bool
+    exit_status: int  # 3: a stateful replacement and fail_on_replace, else 0
+
+
 def check_plan(
     env: str,
     inventory: Mapping[str, Any],
@@ -38,10 +49,10 @@ def check_plan(
     baseline: Path | None = None,
     update_golden: bool = False,
     fail_on_replace: bool = False,
-) -> int:
+) -> PlanCheck:
     """After ``landfall plan``: compare with the golden plan (or ``baseline``), print the diff
-    and the replacement guard's findings, update the golden file if asked. Returns the exit
-    status (3: a stateful replacement and ``fail_on_replace``)."""
+    and the replacement guard's findings, update the golden file if asked (after reading the
+    old one). Returns what it found, with the exit status."""
     current = normalize(inventory, root)
     baseline_path = baseline if baseline is not None else golden_path(env, root)
     previous = load_inventory(baseline_path)
@@ -66,4 +77,9 @@ def check_plan(
         out.write(f"\nWrote {path.relative_to(root)}; commit it with your change.\n")
     elif changed and baseline is None:
         out.write(f"Accept the change with: landfall plan {env} --update-golden\n")
-    return 3 if replacements and fail_on_replace else 0
+    return PlanCheck(
+        has_baseline=previous is not None,
+        changed=changed,
+        replacements=bool(replacements),
+        exit_status=3 if replacements and fail_on_replace else 0,
+    )
