@@ -21,14 +21,20 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
 from landfall.config.errors import ConfigError, Problem
-from landfall.config.model import ENVIRONMENTS, LAYERS, NAMESPACE, EnvironmentConfig
+from landfall.config.model import (
+    ENVIRONMENTS,
+    LAYERS,
+    NAMESPACE,
+    EnvironmentConfig,
+    nested_model,
+)
 from landfall.config.project import find_project
 from landfall.config.rules import missing_sections, semantic_problems
 from landfall.logic.versions import SUPPORTED_KUBERNETES_VERSIONS
@@ -402,16 +408,6 @@ def _render_loc(loc: list[str | int]) -> str:
     return key
 
 
-def _model_of(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
-
-
 def _field_of(model: Any, name: str) -> FieldInfo | None:
     return next((f for n, f in model.model_fields.items() if name in (n, f.alias)), None)
 
@@ -429,7 +425,7 @@ def _field_at(loc: list[str | int]) -> FieldInfo | None:
         field = _field_of(model, part)
         if field is None:
             return None
-        model = _model_of(field.annotation)
+        model = nested_model(field.annotation)[0]
     return field
 
 
@@ -441,7 +437,7 @@ def _known_fields(loc: list[str | int]) -> list[str]:
         field = _field_of(model, part)
         if field is None:
             return []
-        model = _model_of(field.annotation)
+        model = nested_model(field.annotation)[0]
     if model is None:
         return []
     return [f.alias or n for n, f in model.model_fields.items()]
@@ -610,7 +606,7 @@ def _problem_for(err: Mapping[str, Any]) -> Problem:
             'quote it as you meant it, e.g. "no"',
         )
     if expected is not None:
-        model = _model_of(field.annotation) if field is not None else None
+        model = nested_model(field.annotation)[0] if field is not None else None
         if model is not None and expected.startswith("a mapping"):
             needed = [f.alias or n for n, f in model.model_fields.items() if f.is_required()]
             keys = f" with {', '.join(needed[:4])}" if needed else ""

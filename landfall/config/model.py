@@ -12,7 +12,7 @@ import ipaddress
 import re
 from collections.abc import Collection
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -894,3 +894,16 @@ class EnvironmentConfig(Strict):
             "ManagedBy": "pulumi",
             **self.tags,
         }
+
+
+def nested_model(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    """The model inside an annotation (through Optional, list and Annotated), and whether it
+    is the item type of a list."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    origin = get_origin(annotation)
+    for arg in get_args(annotation):
+        found, in_list = nested_model(arg)
+        if found is not None:
+            return found, in_list or origin is list
+    return None, False

@@ -31,6 +31,7 @@ from landfall.config.model import (
     NAMESPACE,
     Cidr,
     EnvironmentConfig,
+    nested_model,
 )
 from landfall.config.rules import CLOUD_SECTIONS
 from landfall.logic.versions import SUPPORTED_KUBERNETES_VERSIONS
@@ -188,19 +189,6 @@ def sections(model: type[BaseModel] = EnvironmentConfig, path: str = "") -> Iter
             key = field_key(name, field)
             child = f"{path}.{key}" if path else key
             yield from sections(nested, child + ("[]" if is_list else ""))
-
-
-def nested_model(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
-    """The model inside an annotation (through Optional, list and Annotated), and whether it
-    is the item type of a list."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation, False
-    origin = get_origin(annotation)
-    for arg in get_args(annotation):
-        found, in_list = nested_model(arg)
-        if found is not None:
-            return found, in_list or origin is list
-    return None, False
 
 
 # --- types ---------------------------------------------------------------------------------------
