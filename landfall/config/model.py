@@ -154,13 +154,20 @@ def _log_retention(value: int) -> int:
     return value
 
 
-# VPC CIDRs: private (RFC 1918) or shared (RFC 6598) space, a /16 to a /28 (AWS VPC limits).
-VPC_RANGES: tuple[str, ...] = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+# Private address space (RFC 1918); the service CIDR must be inside it (EKS rule).
+RFC1918_RANGES: tuple[str, ...] = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+# VPC CIDRs: private or shared (RFC 6598) space, a /16 to a /28 (AWS VPC limits).
+VPC_RANGES: tuple[str, ...] = (*RFC1918_RANGES, "100.64.0.0/10")
+
+
+def inside(net: ipaddress.IPv4Network, ranges: Collection[str]) -> bool:
+    """Whether ``net`` lies inside one of ``ranges``."""
+    return any(net.subnet_of(ipaddress.IPv4Network(r)) for r in ranges)
 
 
 def _vpc_cidr(value: str) -> str:
     net = ipaddress.IPv4Network(value)
-    if not any(net.subnet_of(ipaddress.IPv4Network(r)) for r in VPC_RANGES):
+    if not inside(net, VPC_RANGES):
         raise ValueError(
             f"{value} is not private address space; use a range inside 10.0.0.0/8, "
             "172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10, e.g. 10.20.0.0/16"

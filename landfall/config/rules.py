@@ -16,8 +16,10 @@ from landfall.config.errors import Problem
 from landfall.config.model import (
     CLOUD_ENVIRONMENTS,
     NAMESPACE,
+    RFC1918_RANGES,
     ClusterConfig,
     EnvironmentConfig,
+    inside,
 )
 from landfall.logic import aws_facts
 from landfall.logic.cidr import CidrPlanError
@@ -231,9 +233,7 @@ def semantic_problems(cfg: EnvironmentConfig) -> list[Problem]:
                 )
             )
         svc = ipaddress.IPv4Network(cluster.service_cidr)
-        private_ranges = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
-        in_private = any(svc.subnet_of(ipaddress.IPv4Network(r)) for r in private_ranges)
-        if not (in_private and 12 <= svc.prefixlen <= 24):
+        if not (inside(svc, RFC1918_RANGES) and 12 <= svc.prefixlen <= 24):
             problems.append(
                 Problem(
                     f"{k}cluster.serviceCidr",
