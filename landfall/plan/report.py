@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from landfall.cli.output import WIDTH
 from landfall.plan.harness.runner import EnvironmentPlan, StackPlan
 from landfall.plan.inventory import dig
 
@@ -93,7 +94,6 @@ HIGHLIGHTS: dict[str, tuple[str, ...]] = {
 }
 
 
-WIDTH = 100
 INDENT = "   "
 COMPUTED = "<computed>"
 
