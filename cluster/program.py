@@ -16,10 +16,10 @@ from components.cluster.cluster_access import ClusterAccess, ClusterAccessArgs
 from components.cluster.cluster_addons import AddonSpec, ClusterAddons, ClusterAddonsArgs
 from components.cluster.cluster_rbac import ClusterRbac, ClusterRbacArgs
 from components.cluster.eks_cluster import EksCluster, EksClusterArgs
-from components.cluster.iam_role import IamRole, IamRoleArgs
 from components.cluster.node_groups import NodeGroups, NodeGroupsArgs
+from components.shared.iam_role import IamRole, IamRoleArgs
 from landfall.config import EnvironmentConfig
-from landfall.logic.contracts import ClusterOutputs, NetworkOutputs
+from landfall.logic.contracts import BootstrapOutputs, ClusterOutputs, NetworkOutputs
 from landfall.logic.eks import notifier_subjects
 from landfall.logic.envmap import secrets_prefix
 from landfall.logic.rbac import NOTIFIER_GROUP
@@ -52,6 +52,7 @@ def run(cfg: EnvironmentConfig) -> None:
     region, account, env = str(cfg.region), str(cfg.account_id), cfg.environment
     provider = aws_provider(cfg, "cluster")
     opts = component_opts(provider)
+    account_prerequisites = read_outputs(BootstrapOutputs, stack_reference("bootstrap", env))
     network = read_outputs(NetworkOutputs, stack_reference("network", env))
 
     sso_roles = resolve_sso_roles(cluster_cfg.sso_mappings, sso_role_lister(provider))
@@ -201,6 +202,7 @@ def run(cfg: EnvironmentConfig) -> None:
             cluster_arn=cluster.name.apply(
                 lambda name: f"arn:aws:eks:{region}:{account}:cluster/{name}"
             ),
+            github_oidc_provider_arn=account_prerequisites.github_oidc_provider_arn,
             github_subjects=subjects,
         ),
         opts,

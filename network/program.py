@@ -14,8 +14,8 @@ from components.network.registry import Registry, RegistryArgs
 from components.network.search import Search, SearchArgs
 from components.network.vpc import Vpc, VpcArgs
 from landfall.config import EnvironmentConfig
-from landfall.logic.contracts import NetworkOutputs
-from landfall.program.outputs import export_outputs
+from landfall.logic.contracts import BootstrapOutputs, NetworkOutputs
+from landfall.program.outputs import export_outputs, read_outputs, stack_reference
 from landfall.program.provider import aws_provider, component_opts
 
 
@@ -30,7 +30,23 @@ def run(cfg: EnvironmentConfig) -> None:
     opts = component_opts(aws_provider(cfg, "network"))
     plan = cfg.subnet_plan()
 
-    keys = KmsKeys("kms", KmsKeysArgs(cfg.name_prefix, region, account, prod), opts)
+    # The account's service-linked roles: the cluster key's policy names Auto Scaling's, and
+    # OpenSearch cannot create a VPC domain without its own (R26).
+    account_prerequisites = read_outputs(
+        BootstrapOutputs, stack_reference("bootstrap", cfg.environment)
+    )
+    service_roles = account_prerequisites.service_linked_role_arns
+    keys = KmsKeys(
+        "kms",
+        KmsKeysArgs(
+            cfg.name_prefix,
+            region,
+            account,
+            prod,
+            autoscaling_role_arn=service_roles["autoscaling.amazonaws.com"],
+        ),
+        opts,
+    )
     vpc = Vpc(
         "vpc",
         VpcArgs(

@@ -196,4 +196,4 @@ def test_the_committed_settings_pass_the_same_path(
     for env in ("local", "test", "prod"):
         with pytest.raises(SystemExit):
             main(["plan", env, "--cwd", str(PROJECT_ROOT)])
-    assert declared == ["gitops", "network", "network"]
+    assert declared == ["gitops", "bootstrap", "bootstrap"]

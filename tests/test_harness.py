@@ -17,18 +17,19 @@ from landfall.plan.harness.mocks import MockContext, PlatformMocks, render_polic
 
 def test_a_missing_upstream_output_fails_the_downstream_run(env_plan, tmp_path):
     raw = read_config_file(config_file("test"))
+    bootstrap = dict(env_plan("test").stacks["bootstrap"].outputs)
     network = dict(env_plan("test").stacks["network"].outputs)
-    run_layer("test", "cluster", raw, {"network": network})  # the real outputs: fine
+    run_layer("test", "cluster", raw, {"bootstrap": bootstrap, "network": network})  # fine
     del network["privateSubnetIds"]
     # In a separate interpreter: an aborted Pulumi run leaves the SDK's event loop with pending
     # outputs that would otherwise warn during unrelated later tests.
-    upstream = tmp_path / "network.json"
-    upstream.write_text(json.dumps(network))
+    upstream = tmp_path / "upstream.json"
+    upstream.write_text(json.dumps({"bootstrap": bootstrap, "network": network}))
     code = (
         "import json, sys; from landfall.config import config_file, read_config_file;"
         "from landfall.plan.harness import run_layer;"
         "raw = read_config_file(config_file('test'));"
-        f"run_layer('test', 'cluster', raw, {{'network': json.load(open({str(upstream)!r}))}})"
+        f"run_layer('test', 'cluster', raw, json.load(open({str(upstream)!r})))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode != 0
@@ -38,7 +39,10 @@ def test_a_missing_upstream_output_fails_the_downstream_run(env_plan, tmp_path):
 def test_stack_references_name_the_upstream_stack_of_the_same_environment(env_plan):
     cluster = env_plan("prod").stacks["cluster"]
     refs = of_type(cluster, "pulumi:pulumi:StackReference")
-    assert [r.inputs["name"] for r in refs] == ["organization/landfall/prod-network"]
+    assert [r.inputs["name"] for r in refs] == [
+        "organization/landfall/prod-bootstrap",
+        "organization/landfall/prod-network",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -101,7 +105,7 @@ def test_inventory_shape_is_the_documented_one(env_plan):
     inventory = env_plan("test").as_json()
     assert set(inventory) == {"environment", "note", "stacks"}
     assert "placeholders" in inventory["note"]
-    assert list(inventory["stacks"]) == ["network", "cluster", "gitops"]
+    assert list(inventory["stacks"]) == ["bootstrap", "network", "cluster", "gitops"]
     resource = inventory["stacks"]["network"]["resources"][0]
     assert {"type", "name", "parent", "inputs", "options"} <= set(resource)
     assert {"protect", "retainOnDelete", "dependsOn", "provider"} <= set(resource["options"])

@@ -309,7 +309,7 @@ def test_oci_fleet_source_adds_its_ecr_repository():
         **raw["landfall:cluster"],
         "ciNotifierSubjects": ["repo:example/landfall-fleet:ref:refs/heads/main"],
     }
-    plan = plan_environment("test", raw_config=raw, layers=("network",))
+    plan = plan_environment("test", raw_config=raw, layers=("bootstrap", "network"))
     names = {
         r.inputs["name"] for r in of_type(plan.stacks["network"], "aws:ecr/repository:Repository")
     }

@@ -1366,7 +1366,7 @@ def test_exempting_an_unknown_policy_fails_the_report(env_plan):
 def test_a_regression_in_prod_is_a_violation(env_plan):
     raw = read_config_file(ROOT / "Pulumi.prod.yaml")
     raw["landfall:network"] = {**raw["landfall:network"], "natGateways": "single"}
-    plan = plan_environment("prod", raw_config=raw, layers=("network",))
+    plan = plan_environment("prod", raw_config=raw, layers=("bootstrap", "network"))
     cfg = load_environment("prod", raw)
     report = evaluate_plan(plan, cfg.policy_exemptions)
     assert [v.policy for v in report.unexempted] == ["nat-gateway-per-az"]

@@ -6,21 +6,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 
 from components.base import Component
-from components.cluster.iam_role import IamRole, IamRoleArgs
-from landfall.program.iam import (
-    GITHUB_OIDC_HOST,
-    IRSA_AUDIENCE,
-    Statement,
-    github_actions_trust,
-)
+from components.shared.iam_role import IamRole, IamRoleArgs
+from landfall.program.iam import Statement, github_actions_trust
 
 
 @dataclass(frozen=True)
 class CiNotifierArgs:
     cluster_arn: pulumi.Input[str]
+    # The account's GitHub Actions OIDC provider (the bootstrap stack's).
+    github_oidc_provider_arn: pulumi.Input[str]
     # Exact GitHub OIDC subjects, e.g. repo:<org>/<fleet repo>:ref:refs/heads/main.
     github_subjects: Sequence[str]
 
@@ -29,10 +25,7 @@ class CiNotifier(Component):
     """CI authenticates with GitHub Actions' OIDC token (no stored AWS keys) to a role
     whose only AWS permission is reading this cluster's endpoint for a kubeconfig. In the cluster
     the role's access entry maps it to the flux-notifiers group, which may only get, list and
-    patch Flux objects (ClusterRbac): enough for ``flux reconcile``, nothing else.
-
-    The account-wide GitHub OIDC provider is created here; if the account already has one, import
-    it (``pulumi import aws:iam/openIdConnectProvider:OpenIdConnectProvider ...``)."""
+    patch Flux objects (ClusterRbac): enough for ``flux reconcile``, nothing else."""
 
     arn: pulumi.Output[str]
 
@@ -40,17 +33,13 @@ class CiNotifier(Component):
         self, name: str, args: CiNotifierArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("landfall:cluster:CiNotifier", name, None, opts)
-        github = aws.iam.OpenIdConnectProvider(
-            f"{name}-github",
-            url=f"https://{GITHUB_OIDC_HOST}",
-            client_id_lists=[IRSA_AUDIENCE],
-            opts=pulumi.ResourceOptions(parent=self),
-        )
         role = IamRole(
             name,
             IamRoleArgs(
                 description="CI: may ask Flux to reconcile (flux-notifiers group), nothing else",
-                trust=github_actions_trust(github.arn, list(args.github_subjects)),
+                trust=github_actions_trust(
+                    args.github_oidc_provider_arn, list(args.github_subjects)
+                ),
                 policy=[
                     Statement(
                         sid="ReadClusterEndpoint",

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.base import Component
-from components.cluster.iam_role import IamRole, IamRoleArgs
+from components.shared.iam_role import IamRole, IamRoleArgs
 from landfall.config import NodeGroupConfig
 from landfall.logic.eks import (
     DATA_DEVICE,

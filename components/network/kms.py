@@ -26,6 +26,8 @@ class KmsKeysArgs:
     region: str
     account_id: str
     production: bool
+    # The Auto Scaling service-linked role, which launches the nodes' encrypted volumes.
+    autoscaling_role_arn: pulumi.Input[str]
 
 
 class KmsKeys(Component):
@@ -51,7 +53,7 @@ class KmsKeys(Component):
                         args.account_id,
                         args.region,
                         services,
-                        autoscaling_volumes=purpose == "cluster",
+                        args.autoscaling_role_arn if purpose == "cluster" else None,
                     ),
                     parent=self,
                 ),

@@ -58,6 +58,7 @@ def _plan(args: argparse.Namespace) -> int:
     from landfall.plan.golden import check_plan
     from landfall.plan.harness import plan_environment
     from landfall.plan.inventory import dumps
+    from landfall.plan.prerequisites import check_prerequisites
     from landfall.plan.report import summarize
 
     root = find_project(args.cwd)
@@ -67,6 +68,12 @@ def _plan(args: argparse.Namespace) -> int:
     print(summarize(plan))
     print(wrap_text(policy.summary()))
     inventory = plan.as_json()
+    dns = plan.config.dns
+    prerequisites = check_prerequisites(
+        inventory, delegation_waited_for=dns is not None and dns.parent_zone_id is None
+    )
+    if plan.config.is_cloud:
+        print(wrap_text(prerequisites.summary()))
     if args.json:
         try:
             Path(args.json).write_text(dumps({**inventory, "policy": policy.as_json()}))
@@ -89,6 +96,7 @@ def _plan(args: argparse.Namespace) -> int:
     outcome = Outcome(
         env=args.env,
         policy_passed=policy.passed,
+        prerequisites_met=prerequisites.passed,
         baseline_given=baseline is not None,
         has_baseline=check.has_baseline,
         changed=check.changed,
@@ -96,7 +104,8 @@ def _plan(args: argparse.Namespace) -> int:
         updated_golden=args.update_golden,
     )
     print("\n" + "\n".join(wrap_line(outcome.next_step(), extra_indent=6)))
-    return max(OK if policy.passed else FAILED, check.exit_status)
+    passed = policy.passed and prerequisites.passed
+    return max(OK if passed else FAILED, check.exit_status)
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,7 @@ class Outcome:
 
     env: str
     policy_passed: bool
+    prerequisites_met: bool
     baseline_given: bool
     has_baseline: bool
     changed: bool
@@ -127,6 +137,12 @@ class Outcome:
                 f"Next: fix the violations above, or document each accepted one (policy and "
                 f"reason) under landfall:policyExemptions in Pulumi.{env}.yaml (docs/security.md);"
                 f" then run `landfall plan {env}` again."
+            )
+        if not self.prerequisites_met:
+            return (
+                "Next: declare each unmet prerequisite above in the bootstrap layer "
+                "(bootstrap/program.py) and make the layer that needs it read the bootstrap "
+                f"stack's outputs; then run `landfall plan {env}` again."
             )
         if self.replacements:
             return (

@@ -12,6 +12,7 @@ from landfall.config.load import (
     read_config_file,
 )
 from landfall.config.model import (
+    ACCOUNT_LAYER,
     CLOUD_ENVIRONMENTS,
     ENVIRONMENTS,
     LAYERS,
@@ -27,6 +28,7 @@ from landfall.config.project import find_project
 from landfall.config.rules import problems_for
 
 __all__ = [
+    "ACCOUNT_LAYER",
     "CLOUD_ENVIRONMENTS",
     "ENVIRONMENTS",
     "LAYERS",

@@ -30,7 +30,10 @@ from landfall.logic.cidr import TIERS, SubnetPlan, Tier, plan_subnets
 NAMESPACE = "landfall"
 ENVIRONMENTS: tuple[str, ...] = ("local", "test", "prod")
 CLOUD_ENVIRONMENTS: tuple[str, ...] = ("test", "prod")
-LAYERS: tuple[str, ...] = ("network", "cluster", "gitops")
+LAYERS: tuple[str, ...] = ("bootstrap", "network", "cluster", "gitops")
+# The layer of the account's prerequisites and CI roles: planned with the others, deployed by
+# `landfall bootstrap ENV` with an administrator's credentials, never by CI's `landfall up`.
+ACCOUNT_LAYER = "bootstrap"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +47,9 @@ _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _DURATION = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?$")
+_GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _GITHUB_SUBJECT = re.compile(r"^repo:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+:[^*\s]+$")
 _ECR_NAME = re.compile(
     r"^(?=.{2,256}$)[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$"
@@ -367,7 +373,45 @@ class DnsConfig(Strict):
     domain: DomainName = Field(
         description="Domain the environment serves, e.g. `test.landfall.example.com`; each service "
         "is reached at `<service>.<domain>`. The network stack creates its public hosted zone: "
-        "delegate it from the parent zone with the zone's name servers.",
+        "delegate it from the parent zone with the zone's name servers (`parentZoneId` does it, "
+        "otherwise `landfall up` prints them and waits).",
+    )
+    parent_zone_id: (
+        Annotated[str, _matching(_HOSTED_ZONE_ID, "Route 53 hosted zone ID", "Z0123456789ABC")]
+        | None
+    ) = Field(
+        None,
+        description="The Route 53 hosted zone of the parent domain (e.g. `landfall.example.com` "
+        "for `test.landfall.example.com`). Set: the network stack writes the NS delegation "
+        "record there, before the certificate is validated. Unset: delegate by hand; `landfall "
+        "up` creates the zone first, prints its name servers and waits until they resolve.",
+    )
+    parent_zone_role_arn: (
+        Annotated[
+            str,
+            _matching(_ROLE_ARN, "IAM role ARN", "arn:aws:iam::222222222222:role/dns-delegation"),
+        ]
+        | None
+    ) = Field(
+        None,
+        description="A role to assume for writing the delegation record when the parent zone is "
+        "in another account; it needs `route53:ChangeResourceRecordSets` and "
+        "`route53:GetChange` on that zone only. Needs `parentZoneId`.",
+    )
+
+
+class CiConfig(Strict):
+    """GitHub Actions, which previews and deploys the environment: the bootstrap layer creates
+    its two roles, trusted through the account's GitHub OIDC provider for exact subjects only
+    (docs/user-guide.md, "CI")."""
+
+    repository: Annotated[
+        str, _matching(_GITHUB_REPOSITORY, "GitHub repository", "example/landfall")
+    ] = Field(
+        description="The GitHub `<owner>/<repo>` of this platform code. Its pull requests may "
+        "assume the read-only preview role (`repo:<repo>:pull_request`); only its workflow jobs "
+        "in the GitHub environment named like this environment may assume the deploy role "
+        "(`repo:<repo>:environment:<env>`), so prod's required reviewers guard every deploy.",
     )
 
 
@@ -826,6 +870,9 @@ class EnvironmentConfig(Strict):
     )
     dns: DnsConfig | None = Field(
         None, description="The public hosted zone and certificate of the environment's domain."
+    )
+    ci: CiConfig | None = Field(
+        None, description="GitHub Actions: the repository whose workflows preview and deploy."
     )
     load_balancer: LoadBalancerConfig = Field(
         LoadBalancerConfig(),

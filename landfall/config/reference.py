@@ -76,7 +76,8 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
         "`local`",
         (
             "`local` (with `local.kubeContext`) is required.",
-            "`network`, `dns`, `database`, `search`, `registry` and `cluster` must not be set: "
+            "`network`, `dns`, `database`, `search`, `registry`, `cluster` and `ci` must not be "
+            "set: "
             "the local environment uses no AWS (`loadBalancer` is ignored).",
             "`gitops.source` must be `git`: there is no ECR locally.",
         ),
@@ -86,6 +87,7 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "These keys are required: " + ", ".join(f"`{key}`" for key in CLOUD_SECTIONS) + ".",
             "`local` must not be set.",
+            "`dns.parentZoneRoleArn` needs `dns.parentZoneId`.",
             "`region` must be an AWS region (botocore's `endpoints.json`).",
             "`tags` follow the AWS tagging rules: keys 1 to 128 characters and not starting "
             "with `aws:`, values at most 256, only letters, digits, spaces and "

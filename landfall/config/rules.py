@@ -39,6 +39,7 @@ CLOUD_SECTIONS: dict[str, str] = {
     "registry": "add registry.imageRepositories and chartRepositories",
     "cluster": "add the cluster section",
     "gitops": "add the gitops section",
+    "ci": "add ci.repository: the GitHub <owner>/<repo> whose workflows deploy this environment",
 }
 
 
@@ -61,7 +62,7 @@ def semantic_problems(cfg: EnvironmentConfig) -> list[Problem]:
             problems.append(
                 Problem(f"{k}local", "is missing", "add local.kubeContext (e.g. kind-landfall)")
             )
-        for section in ("network", "dns", "database", "search", "registry", "cluster"):
+        for section in ("network", "dns", "database", "search", "registry", "cluster", "ci"):
             if getattr(cfg, section) is not None:
                 problems.append(
                     Problem(
@@ -79,6 +80,14 @@ def semantic_problems(cfg: EnvironmentConfig) -> list[Problem]:
             Problem(f"{k}local", "is only for the local environment", "remove it from this file")
         )
 
+    if cfg.dns is not None and cfg.dns.parent_zone_role_arn and not cfg.dns.parent_zone_id:
+        problems.append(
+            Problem(
+                f"{k}dns.parentZoneRoleArn",
+                "is set without dns.parentZoneId, so there is no zone to write the delegation to",
+                "add dns.parentZoneId (the parent domain's hosted zone) or remove the role",
+            )
+        )
     net = cfg.network
     if net is not None:
         azs = net.availability_zone_names

@@ -15,6 +15,20 @@ from pydantic.alias_generators import to_camel
 
 
 @dataclasses.dataclass(frozen=True)
+class BootstrapOutputs:
+    """The account's prerequisites (R26), read by the layers that need them."""
+
+    # service principal (e.g. opensearchservice.amazonaws.com) -> the service-linked role's ARN
+    service_linked_role_arns: Any
+    github_oidc_provider_arn: Any
+    secrets_provider_key_arn: Any
+    preview_role_arn: Any
+    deploy_role_arn: Any
+    # Empty when the fleet comes from OCI (no deploy key).
+    deploy_key_secret_arn: Any
+
+
+@dataclasses.dataclass(frozen=True)
 class NetworkOutputs:
     region: Any
     account_id: Any

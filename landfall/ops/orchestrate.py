@@ -34,6 +34,7 @@ from pulumi import automation as auto
 from pulumi.automation import CommandError, OnEvent, StackNotFoundError
 
 from landfall.config import (
+    ACCOUNT_LAYER,
     EnvironmentConfig,
     config_file,
     load_environment_file,
@@ -316,8 +317,13 @@ class Request:
 
 
 def stack_names(cfg: EnvironmentConfig, operation: str, layer: str | None = None) -> list[str]:
-    """The stacks ``operation`` touches, in order: deployment order, reversed for destroy."""
-    layers = [x for x in cfg.layers() if layer in (None, x)]
+    """The stacks ``operation`` touches, in order: deployment order, reversed for destroy. The
+    bootstrap stack only when asked for by name (``--layer bootstrap``, ``landfall bootstrap``):
+    CI's deploy role may not change it, and destroying an environment leaves the account ready."""
+    if layer is None:
+        layers = [x for x in cfg.layers() if x != ACCOUNT_LAYER]
+    else:
+        layers = [x for x in cfg.layers() if x == layer]
     if operation == "destroy":
         layers.reverse()
     return [f"{cfg.environment}-{x}" for x in layers]

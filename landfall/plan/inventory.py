@@ -196,12 +196,41 @@ def layers_of(*inventories: Mapping[str, Any]) -> list[str]:
 _COMPARED = ("type", "name", "parent", "custom", "remote", "inputs", "options")
 
 
+def _type_renames(resources: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Former type -> current type, from the ``aliases`` of the resources that declare them."""
+    return {
+        former: str(r["type"])
+        for r in resources.values()
+        for former in r.get("options", {}).get("formerTypes", [])
+    }
+
+
+def _follow_aliases(
+    before: dict[str, dict[str, Any]], after: Mapping[str, Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """``before`` keyed by the URNs its resources have now: a type alias moves the URN of the
+    aliased resource and of its descendants (their URNs carry the parent type chain), as the
+    engine does, so an aliased move is not a delete and a create."""
+    renames = _type_renames(after)
+    if not renames:
+        return before
+
+    def moved(urn: str) -> str:
+        head, sep, name = urn.rpartition("::")
+        prefix, _, chain = head.rpartition("::")
+        types = [renames.get(t, t) for t in chain.split("$")]
+        return f"{prefix}::{'$'.join(types)}{sep}{name}"
+
+    return {moved(urn): r for urn, r in before.items()}
+
+
 def diff_inventories(old: Mapping[str, Any], new: Mapping[str, Any]) -> InventoryDiff:
     """What changed from ``old`` to ``new`` (both normalised), resource by resource (by URN)."""
     changes: list[ResourceChange] = []
     outputs: list[tuple[str, ValueChange]] = []
     for layer in layers_of(old, new):
-        before, after = resources_by_urn(old, layer), resources_by_urn(new, layer)
+        after = resources_by_urn(new, layer)
+        before = _follow_aliases(resources_by_urn(old, layer), after)
         for urn in sorted(set(before) | set(after)):
             a, b = before.get(urn), after.get(urn)
             resource = b if b is not None else a

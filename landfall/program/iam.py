@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_aws as aws
 
+from landfall.logic.prerequisites import GITHUB_OIDC_HOST
+
 Statement = aws.iam.GetPolicyDocumentStatementArgs
 Principal = aws.iam.GetPolicyDocumentStatementPrincipalArgs
 Condition = aws.iam.GetPolicyDocumentStatementConditionArgs
@@ -58,11 +60,18 @@ def flow_log_write_policy(log_group_arn: pulumi.Input[str]) -> pulumi.Output[str
 
 
 def kms_key_policy(
-    account_id: str, region: str, services: tuple[str, ...], autoscaling_volumes: bool
+    account_id: str,
+    region: str,
+    services: tuple[str, ...],
+    autoscaling_role_arn: pulumi.Input[str] | None = None,
 ) -> list[Statement]:
     """Key policy: the account administers the key through IAM; listed AWS services (e.g. CloudWatch
     Logs) may use it for their own resources; for the node-volume key, the Auto Scaling
-    service-linked role may use it, which managed node groups need to launch encrypted volumes."""
+    service-linked role may use it, which managed node groups need to launch encrypted volumes.
+
+    KMS rejects a policy naming a principal that does not exist (MalformedPolicyDocument), and
+    that role exists only once created: ``autoscaling_role_arn`` is the bootstrap stack's output,
+    so the key can only be declared after the role is."""
     statements = [
         Statement(
             sid="AccountAdministersThroughIam",
@@ -99,11 +108,8 @@ def kms_key_policy(
                 else None,
             )
         )
-    if autoscaling_volumes:
-        autoscaling = (
-            f"arn:aws:iam::{account_id}:role/aws-service-role/autoscaling.amazonaws.com/"
-            "AWSServiceRoleForAutoScaling"
-        )
+    if autoscaling_role_arn is not None:
+        autoscaling = autoscaling_role_arn
         statements += [
             Statement(
                 sid="AutoScalingUsesKeyForVolumes",
@@ -206,7 +212,6 @@ def opensearch_log_delivery_policy(
 # --- cluster stack: node, control-plane and workload (IRSA) roles -------------------------------
 
 IRSA_AUDIENCE = "sts.amazonaws.com"
-GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 
 
 def aws_managed(name: str) -> str:
@@ -273,6 +278,93 @@ def github_actions_trust(provider_arn: pulumi.Input[str], subjects: list[str]) -
                 Condition(test="StringEquals", variable=f"{GITHUB_OIDC_HOST}:sub", values=subjects),
             ],
         )
+    ]
+
+
+def preview_role_policy(
+    state_bucket: str,
+    secrets_key_arn: pulumi.Input[str],
+    deploy_key_secret_arn: pulumi.Input[str] | None,
+) -> list[Statement]:
+    """What ``pulumi preview`` needs beyond ReadOnlyAccess: the self-managed backend's state
+    (read, plus writing and removing its own lock under ``.pulumi/locks/``), decrypting the
+    stacks' secrets with the secrets-provider key, and reading the Flux deploy key the gitops
+    program looks up (ReadOnlyAccess grants no ``secretsmanager:GetSecretValue``)."""
+    bucket = f"arn:aws:s3:::{state_bucket}"
+    statements = [
+        Statement(
+            sid="ReadState",
+            effect="Allow",
+            actions=["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"],
+            resources=[bucket, f"{bucket}/*"],
+        ),
+        Statement(
+            sid="TakeAndReleaseTheLock",
+            effect="Allow",
+            actions=["s3:PutObject", "s3:DeleteObject"],
+            resources=[f"{bucket}/.pulumi/locks/*"],
+        ),
+        Statement(
+            sid="DecryptStackSecrets",
+            effect="Allow",
+            actions=["kms:Decrypt", "kms:DescribeKey"],
+            resources=[secrets_key_arn],
+        ),
+    ]
+    if deploy_key_secret_arn is not None:
+        statements.append(
+            Statement(
+                sid="ReadFluxDeployKey",
+                effect="Allow",
+                actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                resources=[deploy_key_secret_arn],
+            )
+        )
+    return statements
+
+
+def deploy_role_policy(account_id: str, protected_role_names: Sequence[str]) -> list[Statement]:
+    """IAM for ``landfall up`` on top of PowerUserAccess (which has no IAM): the platform's
+    roles, policies and OIDC providers (EKS's IRSA issuer) in this account, never users, groups
+    or the account's settings. The CI roles themselves and the account's GitHub OIDC provider are
+    the bootstrap's, changed only by ``landfall bootstrap`` with an administrator's
+    credentials: CI can neither widen its own trust nor its permissions."""
+    iam = f"arn:aws:iam::{account_id}"
+    protected = [f"{iam}:role/{name}" for name in protected_role_names]
+    return [
+        Statement(
+            sid="ManagePlatformIam",
+            effect="Allow",
+            actions=["iam:*"],
+            resources=[
+                f"{iam}:role/*",
+                f"{iam}:policy/*",
+                f"{iam}:instance-profile/*",
+                f"{iam}:oidc-provider/*",
+            ],
+        ),
+        Statement(
+            sid="ReadIam",
+            effect="Allow",
+            actions=["iam:Get*", "iam:List*"],
+            resources=["*"],
+        ),
+        Statement(
+            sid="NeverTheBootstrapsOwn",
+            effect="Deny",
+            actions=[
+                "iam:Update*",
+                "iam:Put*",
+                "iam:Attach*",
+                "iam:Detach*",
+                "iam:Delete*",
+                "iam:Tag*",
+                "iam:Untag*",
+                "iam:Add*",
+                "iam:Remove*",
+            ],
+            resources=[*protected, f"{iam}:oidc-provider/{GITHUB_OIDC_HOST}"],
+        ),
     ]
 
 

@@ -13,7 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import grpc
 import pulumi
+
+from landfall.logic.prerequisites import service_linked_role
 
 PLACEHOLDER_NOTE = (
     "Provider-computed values (IDs, ARNs, endpoints, DNS names, kubeconfig) are placeholders "
@@ -54,6 +57,21 @@ class MockContext:
     def arn(self, service: str, resource: str) -> str:
         """The ARN of a regional resource in this environment's account and region."""
         return f"arn:aws:{service}:{self.region}:{self.account_id}:{resource}"
+
+
+class ProviderError(grpc.RpcError):
+    """An invoke the provider fails (a lookup of something absent), delivered to the program as
+    the engine delivers it: a gRPC error whose details are the provider's message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.UNKNOWN
+
+    def details(self) -> str:
+        return self.message
 
 
 InvokeHandler = Callable[[dict[str, Any], MockContext], dict[str, Any]]
@@ -432,6 +450,71 @@ def _secret_version(args: dict, ctx: MockContext) -> dict:
     }
 
 
+# --- bootstrap stack: the account as it is before it (a fresh one unless ctx.lookups says) -------
+
+OIDC_PROVIDER = "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"
+SECRETS = "aws:secretsmanager/getSecrets:getSecrets"
+KMS_ALIAS = "aws:kms/getAlias:getAlias"
+
+
+@invoke(OIDC_PROVIDER)
+def _oidc_provider_lookup(args: dict, ctx: MockContext) -> dict:
+    """``ctx.lookups[OIDC_PROVIDER]``: the ARNs of the account's OIDC providers (none in a fresh
+    account); an absent one fails as the provider reports IAM's NoSuchEntity."""
+    arn = args["arn"]
+    if arn not in ctx.lookups.get(OIDC_PROVIDER, []):
+        raise ProviderError(
+            f"reading IAM OIDC Provider ({arn}): operation error IAM: "
+            "GetOpenIDConnectProvider, StatusCode: 404, NoSuchEntity: OpenIDConnect Provider "
+            f"not found for arn {arn}"
+        )
+    return {"arn": arn, "url": arn.split("oidc-provider/", 1)[1], "clientIdLists": [], "id": arn}
+
+
+@invoke(SECRETS)
+def _secrets(args: dict, ctx: MockContext) -> dict:
+    """``ctx.lookups[SECRETS]``: names of the account's secrets (none in a fresh account); the
+    ``name`` filter matches prefixes, as Secrets Manager's ListSecrets does."""
+    wanted = [v for f in args.get("filters", []) if f["name"] == "name" for v in f["values"]]
+    names = [n for n in ctx.lookups.get(SECRETS, []) if any(n.startswith(w) for w in wanted)]
+    return {
+        "arns": [ctx.arn("secretsmanager", f"secret:{n}-{short_hash(n, 6)}") for n in names],
+        "names": names,
+        "id": ctx.region,
+    }
+
+
+@invoke(KMS_ALIAS)
+def _kms_alias(args: dict, ctx: MockContext) -> dict:
+    """The secrets-provider key's alias exists unless ``ctx.lookups[KMS_ALIAS]`` lists the
+    aliases: `landfall bootstrap ENV` creates it before any stack can run."""
+    name = args["name"]
+    aliases = ctx.lookups.get(KMS_ALIAS)
+    if aliases is not None and name not in aliases:
+        raise ProviderError(f"reading KMS Alias ({name}): couldn't find resource")
+    key_id = f"{short_hash(name, 8)}-0000-4000-8000-{short_hash(name, 12)}"
+    return {
+        "arn": ctx.arn("kms", name),
+        "name": name,
+        "targetKeyId": key_id,
+        "targetKeyArn": ctx.arn("kms", f"key/{key_id}"),
+        "id": ctx.arn("kms", name),
+    }
+
+
+@outputs("aws:iam/serviceLinkedRole:ServiceLinkedRole")
+def _service_linked_role(name: str, inputs: dict, ctx: MockContext) -> dict:
+    role = service_linked_role(inputs["awsServiceName"])
+    return {"arn": role.arn(ctx.account_id), "name": role.role_name, "path": role.path}
+
+
+@outputs("aws:secretsmanager/secret:Secret")
+def _secret(name: str, inputs: dict, ctx: MockContext) -> dict:
+    secret = inputs.get("name", name)
+    arn = ctx.arn("secretsmanager", f"secret:{secret}-{short_hash(secret, 6)}")
+    return {"arn": arn, "id": arn}
+
+
 # --- cluster stack ------------------------------------------------------------------------------
 
 SSO_ROLES = "aws:iam/getRoles:getRoles"
@@ -443,16 +526,19 @@ def _roles(args: dict, ctx: MockContext) -> dict:
 
     ``ctx.lookups[SSO_ROLES]`` is the account's list of role ARNs. Without it the account has
     exactly one Identity Center role for every permission set asked about (the name regex is
-    ``^AWSReservedSSO_<set>_<hex>{16}$``), so a plan of a committed environment resolves.
+    ``^AWSReservedSSO_<set>_<hex>{16}$``), so a plan of a committed environment resolves, and
+    no other role: no service-linked role, as in a fresh account.
     """
     prefix = args.get("pathPrefix") or "/"
     pattern = re.compile(args.get("nameRegex") or ".*")
     arns = ctx.lookups.get(SSO_ROLES)
     if arns is None:
         wanted = re.match(r"^\^AWSReservedSSO_(.+)_\[", pattern.pattern)
-        permission_set = re.sub(r"\\(.)", r"\1", wanted[1]) if wanted else "Unknown"
-        name = f"AWSReservedSSO_{permission_set}_{short_hash(permission_set, 16)}"
-        arns = [f"arn:aws:iam::{ctx.account_id}:role{prefix}{ctx.region}/{name}"]
+        arns = []
+        if wanted:
+            permission_set = re.sub(r"\\(.)", r"\1", wanted[1])
+            name = f"AWSReservedSSO_{permission_set}_{short_hash(permission_set, 16)}"
+            arns = [f"arn:aws:iam::{ctx.account_id}:role{prefix}{ctx.region}/{name}"]
     found = []
     for arn in arns:
         path_and_name = arn.split(":role", 1)[1]

@@ -59,6 +59,13 @@ class RecordingMonitor(MockMonitor):
             "ignoreChanges": list(request.ignoreChanges),
             "deleteBeforeReplace": request.deleteBeforeReplace,
         }
+        if request.importId:
+            options["importId"] = request.importId
+        # Types this resource was known by (aliases): the engine moves the old URN, and the old
+        # URNs of its children, to the new ones instead of replacing them.
+        former_types = [a.spec.type for a in request.aliases if a.HasField("spec") and a.spec.type]
+        if former_types:
+            options["formerTypes"] = former_types
         if request.providers:
             options["providers"] = dict(request.providers)
         self._record(

@@ -18,6 +18,10 @@ class IamRoleArgs:
     trust: Sequence[Statement]
     managed_policy_arns: Sequence[str] = ()
     policy: Sequence[Statement] = ()
+    # A fixed name, for roles people and workflows refer to (otherwise Pulumi's auto-name).
+    role_name: str | None = None
+    # STS's limit for the role's sessions (1 hour unless raised; CI deploys run longer).
+    max_session_seconds: int | None = None
 
 
 class IamRole(Component):
@@ -31,12 +35,18 @@ class IamRole(Component):
     def __init__(
         self, name: str, args: IamRoleArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("landfall:cluster:IamRole", name, None, opts)
+        # The alias keeps the roles created when this component lived in the cluster layer.
+        aliased = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="landfall:cluster:IamRole")])
+        super().__init__(
+            "landfall:shared:IamRole", name, None, pulumi.ResourceOptions.merge(opts, aliased)
+        )
         child = pulumi.ResourceOptions(parent=self)
         self.role = aws.iam.Role(
             name,
+            name=args.role_name,
             description=args.description,
             assume_role_policy=document(args.trust, parent=self),
+            max_session_duration=args.max_session_seconds,
             opts=child,
         )
         for policy_arn in args.managed_policy_arns:

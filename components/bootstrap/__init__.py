@@ -1,0 +1,1 @@
+"""Components of the bootstrap layer: what the account needs before the other stacks."""
