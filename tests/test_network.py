@@ -268,7 +268,7 @@ def test_ecr_repositories_immutable_scanned_encrypted(env, net):
         assert [r["selection"]["tagStatus"] for r in rules] == ["untagged", "any"]
 
 
-def test_kms_keys_rotate_and_are_protected_in_prod(env, net):
+def test_kms_keys_rotate_and_are_protected_in_prod(env, net, env_plan):
     keys = of_type(net, "aws:kms/key:Key")
     assert len(keys) == 4
     for key in keys:
@@ -276,8 +276,18 @@ def test_kms_keys_rotate_and_are_protected_in_prod(env, net):
         assert key.inputs["deletionWindowInDays"] == {"test": 7, "prod": 30}[env]
         assert key.options["protect"] is (env == "prod")
     cluster_key = policy(one(net, "aws:kms/key:Key", "kms-cluster").inputs["policy"])
-    sids = {s["Sid"] for s in cluster_key["Statement"]}
-    assert "AutoScalingUsesKeyForVolumes" in sids
+    by_sid = {s["Sid"]: s for s in cluster_key["Statement"]}
+    # KMS rejects a policy naming a role that does not exist yet: the principal is the bootstrap
+    # stack's role (its output), not an ARN written here.
+    autoscaling = (
+        env_plan(env)
+        .stacks["bootstrap"]
+        .outputs["serviceLinkedRoleArns"]["autoscaling.amazonaws.com"]
+    )
+    for sid in ("AutoScalingUsesKeyForVolumes", "AutoScalingCreatesGrantsForVolumes"):
+        assert by_sid[sid]["Principal"] == {"AWS": autoscaling}
+    other_keys = [k for k in keys if k.name != "kms-cluster"]
+    assert all("autoscaling" not in k.inputs["policy"] for k in other_keys)
 
 
 def test_stateful_resources_protected_only_in_prod(env, net):
