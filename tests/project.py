@@ -3,3 +3,23 @@
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def bootstrapped_copy(dest: Path) -> Path:
+    """A copy of the project's settings files as `landfall bootstrap` leaves them: each cloud
+    file with an ``encryptedkey`` line under its ``secretsprovider`` (a placeholder; only
+    doctor decrypts it, against moto)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for path in PROJECT_ROOT.glob("Pulumi*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        lines = [
+            f"{line}\nencryptedkey: {PLACEHOLDER_ENCRYPTED_KEY}"
+            if line.startswith("secretsprovider:")
+            else line
+            for line in text.splitlines()
+        ]
+        (dest / path.name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return dest
+
+
+PLACEHOLDER_ENCRYPTED_KEY = "AQICAHhPLACEHOLDERmadeUpByTheTests=="

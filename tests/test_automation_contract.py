@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import stat
 import sys
 from pathlib import Path
 
 import pytest
-from project import PROJECT_ROOT
+from project import bootstrapped_copy
 
 from landfall.ops.orchestrate import AutomationEngine, Checks, Request, orchestrate
 
@@ -92,13 +91,10 @@ def fake_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    shutil.copy(PROJECT_ROOT / "Pulumi.yaml", root)
-    # The committed settings already name the secrets provider (a second key would be refused).
-    text = (PROJECT_ROOT / "Pulumi.test.yaml").read_text()
-    assert "secretsprovider: awskms://" in text
-    (root / "Pulumi.test.yaml").write_text(text)
+    # The settings as `landfall bootstrap` leaves them: the secrets provider and its
+    # encryptedkey (a second key would be refused).
+    root = bootstrapped_copy(tmp_path / "repo")
+    assert "secretsprovider: awskms://" in (root / "Pulumi.test.yaml").read_text()
     return root
 
 

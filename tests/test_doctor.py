@@ -16,7 +16,9 @@ moto 5 gaps, and how they are handled here:
 
 from __future__ import annotations
 
+import base64
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,12 +37,22 @@ from aws_fakes import (
     isolate_from_real_aws,
     moto_account,
 )
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
+from project import PROJECT_ROOT
 
 from landfall.cli.main import main
 from landfall.config import EnvironmentConfig
+from landfall.logic.prerequisites import (
+    GITHUB_OIDC_URL,
+    SERVICE_LINKED_ROLES,
+    secrets_provider_url,
+    state_bucket_name,
+)
+from landfall.ops.bootstrap import ensure_secrets_key, ensure_state_bucket
 from landfall.ops.checks import AwsClients, Finding, exit_status, render_table
-from landfall.ops.doctor import SPOT_ROLE, run_doctor
+from landfall.ops.doctor import run_doctor
+
+SPOT_ROLE = "AWSServiceRoleForEC2Spot"
 
 # One worker runs the moto tests: moto's backends load once (seconds each) (pytest-xdist).
 pytestmark = pytest.mark.xdist_group("moto")
@@ -80,15 +92,40 @@ def good_world(cfg: EnvironmentConfig) -> None:
     assert cfg.cluster is not None
     for i, mapping in enumerate(cfg.cluster.sso_mappings):
         add_sso_role(mapping.permission_set, "eu-west-2" if i % 2 else "")
-    boto3.client("iam").create_role(
-        RoleName=SPOT_ROLE,
-        Path="/aws-service-role/spot.amazonaws.com/",
-        AssumeRolePolicyDocument=TRUST,
+    # What `landfall bootstrap` makes.
+    iam = boto3.client("iam")
+    for role in SERVICE_LINKED_ROLES:
+        iam.create_role(RoleName=role.role_name, Path=role.path, AssumeRolePolicyDocument=TRUST)
+    iam.create_open_id_connect_provider(Url=GITHUB_OIDC_URL, ClientIDList=["sts.amazonaws.com"])
+    for role in ("ci-preview", "ci-deploy"):
+        iam.create_role(RoleName=f"{cfg.name_prefix}-{role}", AssumeRolePolicyDocument=TRUST)
+    clients = clients_for(cfg)
+    ensure_state_bucket(clients("s3"), state_bucket_name(str(cfg.account_id)), str(cfg.region))
+    ensure_secrets_key(clients("kms"), cfg)
+
+
+def bootstrapped_settings(cfg: EnvironmentConfig) -> dict[str, Any]:
+    """The settings file's secrets lines as `landfall bootstrap` writes them (no encryptedkey
+    when the account has no key)."""
+    region = str(cfg.region)
+    settings: dict[str, Any] = {"secretsprovider": secrets_provider_url(cfg.environment, region)}
+    kms = boto3.client("kms", region_name=region)
+    try:
+        blob = kms.encrypt(KeyId=f"alias/landfall-{cfg.environment}-pulumi", Plaintext=b"k" * 32)
+    except (ClientError, BotoCoreError):  # no key, or no AWS at all
+        return settings
+    settings["encryptedkey"] = base64.b64encode(blob["CiphertextBlob"]).decode()
+    return settings
+
+
+def doctor(
+    cfg: EnvironmentConfig,
+    clients: AwsClients | None = None,
+    settings: dict[str, Any] | None = None,
+) -> list[Finding]:
+    return run_doctor(
+        cfg, clients or clients_for(cfg), None, settings or bootstrapped_settings(cfg)
     )
-
-
-def doctor(cfg: EnvironmentConfig, clients: AwsClients | None = None) -> list[Finding]:
-    return run_doctor(cfg, clients or clients_for(cfg))
 
 
 def only_failures(findings: list[Finding]) -> list[Finding]:
@@ -109,7 +146,7 @@ def test_good_test_world_passes(fake_aws: None) -> None:
     assert checks["region"].status == "OK"
     assert checks["availability zones"].detail.startswith("eu-west-2a, eu-west-2b, eu-west-2c")
     assert "will create it" in checks["hosted zone"].detail
-    assert checks["spot service-linked role"].status == "OK"  # test runs SPOT nodes
+    assert checks["service-linked roles"].detail == "all 7 exist"  # test runs SPOT nodes
     assert "not asked" in checks["kubernetes version"].detail  # moto lacks the API: fallback
     assert "will be created" in checks["kubernetes upgrade"].detail
     assert cfg.cluster is not None
@@ -132,7 +169,7 @@ def test_good_prod_world_passes_and_skips_the_spot_role(
     boto3.client("iam").delete_role(RoleName=SPOT_ROLE)  # prod is ON_DEMAND: not needed
     findings = doctor(cfg)
     assert only_failures(findings) == []
-    assert by_check(findings)["spot service-linked role"].status == "SKIP"
+    assert by_check(findings)["service-linked roles"].detail == "all 6 exist"
 
 
 # --- identity ---------------------------------------------------------------------------------
@@ -205,7 +242,7 @@ def test_a_different_default_region_is_a_warning(
     region = by_check(findings)["region"]
     assert region.status == "WARN"
     assert "us-east-1" in region.detail and region.fix == "export AWS_REGION=eu-west-2"
-    assert exit_status(findings) == 0  # warnings do not fail the run
+    assert [f for f in findings if not f.ok] == []  # warnings do not fail the run
 
 
 def test_a_region_with_two_azs_fails(fake_aws: None) -> None:
@@ -461,10 +498,10 @@ def test_spot_capacity_without_the_spot_role_fails(fake_aws: None) -> None:
     good_world(cfg)
     boto3.client("iam").delete_role(RoleName=SPOT_ROLE)
     (failure,) = only_failures(doctor(cfg))
-    assert failure.check == "spot service-linked role"
-    assert failure.fix == (
-        "aws iam create-service-linked-role --aws-service-name spot.amazonaws.com"
-    )
+    assert failure.check == "service-linked roles"
+    assert "missing: AWSServiceRoleForEC2Spot" in failure.detail
+    assert "spot.amazonaws.com are not created by their service" in failure.detail
+    assert failure.fix == "landfall bootstrap test"
 
 
 class DeniedRoute53:
@@ -484,31 +521,48 @@ def test_a_denied_call_fails_only_its_check(fake_aws: None) -> None:
     (failure,) = only_failures(findings)
     assert failure.check == "hosted zone"
     assert "ListHostedZones was denied" in failure.detail and "ReadOnlyAccess" in failure.fix
-    assert by_check(findings)["spot service-linked role"].status == "OK"  # later checks ran
+    assert by_check(findings)["service-linked roles"].status == "OK"  # later checks ran
 
 
 # --- CLI and rendering ---------------------------------------------------------------------
 
 
+def bootstrapped_project(tmp_path: Path, cfg: EnvironmentConfig) -> str:
+    """A copy of the project whose settings file carries what `landfall bootstrap` writes."""
+    root = tmp_path / "project"
+    root.mkdir()
+    shutil.copy(PROJECT_ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
+    name = f"Pulumi.{cfg.environment}.yaml"
+    document = yaml.safe_load((PROJECT_ROOT / name).read_text())
+    (root / name).write_text(yaml.safe_dump({**document, **bootstrapped_settings(cfg)}))
+    return str(root)
+
+
 def test_cli_prints_the_table_and_exits_by_status(
-    fake_aws: None, capsys: pytest.CaptureFixture[str]
+    fake_aws: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     cfg = env("test")
     good_world(cfg)
-    assert main(["doctor", "test"]) == 0
+    project = bootstrapped_project(tmp_path, cfg)
+    assert main(["doctor", "test", "--cwd", project]) == 0
     out = capsys.readouterr().out
     assert out.startswith("landfall doctor test: account 111111111111, region eu-west-2")
     assert "check" in out and "status" in out and "detail" in out
     assert "Result: 0 FAIL" in out
     boto3.client("iam").delete_role(RoleName=SPOT_ROLE)
-    assert main(["doctor", "test"]) == 1
+    assert main(["doctor", "test", "--cwd", project]) == 1
     out = capsys.readouterr().out
-    assert "fix: aws iam create-service-linked-role" in out and "Result: 1 FAIL" in out
+    assert "fix: landfall bootstrap test" in out and "Result: 1 FAIL" in out
 
 
-def test_cli_json_output(fake_aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_json_output(
+    fake_aws: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     good_world(env("test"))
-    assert main(["doctor", "test", "--json"]) == 0
+    assert (
+        main(["doctor", "test", "--json", "--cwd", bootstrapped_project(tmp_path, env("test"))])
+        == 0
+    )
     rows = json.loads(capsys.readouterr().out)
     assert {"check", "status", "ok", "detail", "fix"} <= set(rows[0])
     assert rows[0]["check"] == "credentials"
@@ -535,3 +589,60 @@ def test_render_table_wraps_details_and_prints_fixes() -> None:
     assert "fix: look" in table and "fix:" not in lines[3]  # OK rows print no fix
     assert lines[-1] == "Result: 1 FAIL, 1 WARN, 1 OK, 1 SKIP"
     assert exit_status(findings) == 1 and exit_status(findings[2:]) == 0
+
+
+# --- what `landfall bootstrap` makes ---------------------------------------------------------
+
+
+def test_a_settings_file_without_encryptedkey_fails_with_the_bootstrap_command(
+    fake_aws: None,
+) -> None:
+    cfg = env("test")
+    good_world(cfg)
+    settings = {"secretsprovider": secrets_provider_url("test", "eu-west-2")}
+    (failure,) = only_failures(doctor(cfg, settings=settings))
+    assert failure.check == "secrets provider"
+    assert "no encryptedkey" in failure.detail and "preview role cannot" in failure.detail
+    assert failure.fix.startswith("landfall bootstrap test --account-only")
+
+
+def test_an_encryptedkey_of_another_key_fails(fake_aws: None) -> None:
+    cfg = env("test")
+    good_world(cfg)
+    kms = boto3.client("kms", region_name="eu-west-2")
+    other = kms.create_key()["KeyMetadata"]["KeyId"]
+    blob = kms.encrypt(KeyId=other, Plaintext=b"k" * 32)["CiphertextBlob"]
+    settings = {
+        "secretsprovider": secrets_provider_url("test", "eu-west-2"),
+        "encryptedkey": base64.b64encode(blob).decode(),
+    }
+    (failure,) = only_failures(doctor(cfg, settings=settings))
+    assert failure.check == "secrets provider" and "cannot decrypt" in failure.detail
+
+
+def test_an_account_never_bootstrapped_fails_on_each_prerequisite(fake_aws: None) -> None:
+    cfg = env("test")
+    for i, mapping in enumerate(cfg.cluster.sso_mappings if cfg.cluster else []):
+        add_sso_role(mapping.permission_set, "eu-west-2" if i % 2 else "")
+    checks = by_check(doctor(cfg))
+    assert checks["secrets provider"].status == "FAIL"
+    assert "alias/landfall-test-pulumi does not exist" in checks["secrets provider"].detail
+    assert checks["state bucket"].status == "WARN"  # Pulumi Cloud users have none
+    slr = checks["service-linked roles"]
+    assert slr.status == "FAIL" and "AWSServiceRoleForAmazonOpenSearchService" in slr.detail
+    assert checks["github oidc provider"].status == "FAIL"
+    assert checks["ci roles"].status == "WARN"
+    assert all(
+        checks[c].fix.startswith("landfall bootstrap test")
+        for c in ("secrets provider", "service-linked roles", "github oidc provider", "ci roles")
+    )
+
+
+def test_a_state_bucket_without_versions_fails(fake_aws: None) -> None:
+    cfg = env("test")
+    good_world(cfg)
+    boto3.client("s3", region_name="eu-west-2").put_bucket_versioning(
+        Bucket="landfall-state-111111111111", VersioningConfiguration={"Status": "Suspended"}
+    )
+    (failure,) = only_failures(doctor(cfg))
+    assert failure.check == "state bucket" and "versions" in failure.detail

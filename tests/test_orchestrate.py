@@ -11,14 +11,14 @@ from __future__ import annotations
 import io
 import json
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import NoCredentialsError
-from project import PROJECT_ROOT
+from project import PROJECT_ROOT, bootstrapped_copy
 from pulumi.automation import (
     CommandError,
     DestroyResult,
@@ -161,9 +161,21 @@ class RecordingChecks:
         return Checks(which=which, environ=self.environ, run=run, identity=check_identity)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def bootstrapped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The settings files as `landfall bootstrap` leaves them (with their encryptedkey)."""
+    global ROOT
+    ROOT = bootstrapped_copy(tmp_path_factory.mktemp("project"))
+    yield
+
+
+ROOT = PROJECT_ROOT  # the bootstrapped copy while the tests run
+
+
 def run(
-    request: Request, engine: FakeEngine, checks: Checks | None = None, root: Path = PROJECT_ROOT
+    request: Request, engine: FakeEngine, checks: Checks | None = None, root: Path | None = None
 ) -> tuple[int, str]:
+    root = root or ROOT
     out = io.StringIO()
     ticks = iter(range(0, 10_000, 7))
     status = orchestrate(
@@ -191,7 +203,7 @@ def test_up_runs_network_cluster_gitops_in_order_with_the_environment_config_fil
         ("test-gitops", True),
     ]
     for _, _, kwargs in engine.calls:
-        assert kwargs["config_file"] == str(PROJECT_ROOT / "Pulumi.test.yaml")
+        assert kwargs["config_file"] == str(ROOT / "Pulumi.test.yaml")
         assert kwargs["color"] == "never"
         assert callable(kwargs["on_event"])
         assert kwargs["policy_packs"] is None
@@ -208,7 +220,7 @@ def test_preview_asks_for_a_diff_and_runs_the_policy_packs(tmp_path: Path) -> No
         assert op == "preview"
         assert kwargs["diff"] is True
         assert kwargs["policy_packs"] == [str(pack)]
-        assert kwargs["config_file"] == str(PROJECT_ROOT / "Pulumi.prod.yaml")
+        assert kwargs["config_file"] == str(ROOT / "Pulumi.prod.yaml")
 
 
 def test_destroy_runs_in_reverse_and_never_creates_stacks() -> None:
@@ -358,7 +370,7 @@ def test_invalid_config_fails_before_anything_is_touched(tmp_path: Path) -> None
 
 
 def problems_of(checks: Checks, env: str = "test", operation: str = "up") -> list[Problem]:
-    return preflight(load_environment_file(env, PROJECT_ROOT), operation, checks, PROJECT_ROOT)
+    return preflight(load_environment_file(env, ROOT), operation, checks, ROOT)
 
 
 def test_a_missing_pulumi_cli_is_reported_with_how_to_install_it() -> None:
@@ -422,6 +434,11 @@ def test_self_managed_backend_needs_a_secrets_provider_in_the_settings_file(tmp_
     text = (tmp_path / "Pulumi.test.yaml").read_text()
     provider = "secretsprovider: awskms://alias/landfall-test-pulumi?region=eu-west-2\n"
     (tmp_path / "Pulumi.test.yaml").write_text(provider + text)
+    # Naming the key is not enough: without its encryptedkey every operation rewrites the file.
+    (problem,) = preflight(cfg, "up", checks, tmp_path)
+    assert "no encryptedkey" in problem.problem
+    assert problem.fix.startswith("landfall bootstrap test --account-only")
+    (tmp_path / "Pulumi.test.yaml").write_text(provider + "encryptedkey: AQICAHh=\n" + text)
     assert preflight(cfg, "up", checks, tmp_path) == []
 
 

@@ -15,8 +15,9 @@ Only test and prod have AWS resources (local is refused, exit 2)."""
 
 DOCTOR_DESCRIPTION = f"""\
 Preflight an environment against AWS before a deploy: the credentials and account, availability
-zones, the DNS zone, the SSO roles the cluster maps, the Kubernetes version and the spot
-service-linked role. Prints one row per check with the fix for each failure.
+zones, the DNS zone, the SSO roles the cluster maps, the Kubernetes version, and what `landfall
+bootstrap` makes (state bucket, secrets provider and encryptedkey, service-linked roles, GitHub
+OIDC provider and CI roles). Prints one row per check with the fix for each failure.
 
 {NEEDS}"""
 
@@ -39,14 +40,17 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from landfall.config import find_project
+    from landfall.config import config_file, find_project
     from landfall.ops.checks import AwsClients, Lookup, load_cloud_environment, report
     from landfall.ops.doctor import run_doctor
+    from landfall.ops.orchestrate import stack_file_settings
 
-    cfg = load_cloud_environment(args.env, find_project(args.cwd))
+    root = find_project(args.cwd)
+    cfg = load_cloud_environment(args.env, root)
     clients = AwsClients(cfg.region or "", profile=args.profile)
     lookup = Lookup.for_environment(cfg, cluster_name=args.cluster_name)
-    findings = run_doctor(cfg, clients, lookup)
+    settings = stack_file_settings(config_file(cfg.environment, root))
+    findings = run_doctor(cfg, clients, lookup, settings)
     title = f"landfall doctor {cfg.environment}: account {cfg.account_id}, region {cfg.region}"
     return report(findings, title, args.json)
 

@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p = sub.add_parser(
         "bootstrap",
         parents=[parent],
-        help="make an AWS account ready for an environment (state, key, prerequisites)",
+        help="make an AWS account ready for an environment (once)",
         description=DESCRIPTION,
         epilog=verb_epilog(
             [

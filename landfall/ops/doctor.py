@@ -4,14 +4,24 @@ Read-only boto3 calls. Each check takes the clients it needs and returns Finding
 errors a check can hit (a denied call, expired credentials) become one FAIL finding of that
 check. Order: credentials and account first (nothing else runs against the wrong account),
 then region, availability zones, instance types, hosted zone, SSO roles, Kubernetes version,
-and the EC2 Spot service-linked role. See docs/doctor-verify.md.
+and what `landfall bootstrap` makes (state bucket, secrets provider and its encryptedkey,
+service-linked roles, GitHub trust). See docs/doctor-verify.md.
 """
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Mapping
 from typing import Any
 
 from landfall.config import EnvironmentConfig
+from landfall.logic.prerequisites import (
+    GITHUB_OIDC_HOST,
+    SERVICE_LINKED_ROLES,
+    secrets_provider_alias,
+    secrets_provider_url,
+    state_bucket_name,
+)
 from landfall.logic.sso import SSO_PATH_PREFIX, SsoRoleError, match_sso_role
 from landfall.logic.versions import SUPPORTED_KUBERNETES_VERSIONS
 from landfall.ops.checks import (
@@ -30,7 +40,6 @@ from landfall.ops.checks import (
 )
 
 MIN_AZS = 3
-SPOT_ROLE = "AWSServiceRoleForEC2Spot"
 
 
 def check_region(ec2: Any, cfg: EnvironmentConfig, ambient_region: str | None) -> list[Finding]:
@@ -320,30 +329,153 @@ def _upgrade_path(eks: Any, cluster_name: str, want: str) -> list[Finding]:
     return [passed(check, f"{cluster_name} runs {running}; the next deploy upgrades it to {want}")]
 
 
-def check_spot_role(iam: Any, cfg: EnvironmentConfig) -> list[Finding]:
-    """SPOT node groups need the account's EC2 Spot service-linked role."""
-    check = "spot service-linked role"
-    if cfg.require("cluster", cfg.cluster).nodes.capacity_type != "SPOT":
-        return [skipped(check, "not needed: nodes are ON_DEMAND")]
+def _role_exists(iam: Any, name: str) -> bool:
     try:
-        iam.get_role(RoleName=SPOT_ROLE)
+        iam.get_role(RoleName=name)
     except AWS_ERRORS as exc:
         if error_code(exc) != "NoSuchEntity":
             raise
+        return False
+    return True
+
+
+def check_service_linked_roles(iam: Any, cfg: EnvironmentConfig) -> list[Finding]:
+    """The service-linked roles the stacks need (the bootstrap stack creates them)."""
+    check = "service-linked roles"
+    spot = cfg.require("cluster", cfg.cluster).nodes.capacity_type == "SPOT"
+    needed = [r for r in SERVICE_LINKED_ROLES if spot or r.service != "spot.amazonaws.com"]
+    missing = [r for r in needed if not _role_exists(iam, r.role_name)]
+    if not missing:
+        return [passed(check, f"all {len(needed)} exist")]
+    names = ", ".join(r.role_name for r in missing)
+    blocking = [r for r in missing if not r.created_on_first_use]
+    detail = f"missing: {names}" + (
+        f" ({', '.join(r.service for r in blocking)} are not created by their service: the first "
+        "deploy fails without them)"
+        if blocking
+        else ""
+    )
+    return [failed(check, detail, f"landfall bootstrap {cfg.environment}")]
+
+
+def check_github_trust(iam: Any, cfg: EnvironmentConfig) -> list[Finding]:
+    """The account's GitHub Actions OIDC provider and this environment's CI roles."""
+    findings: list[Finding] = []
+    arn = f"arn:aws:iam::{cfg.account_id}:oidc-provider/{GITHUB_OIDC_HOST}"
+    try:
+        iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+        findings.append(passed("github oidc provider", f"{GITHUB_OIDC_HOST} exists"))
+    except AWS_ERRORS as exc:
+        if error_code(exc) != "NoSuchEntity":
+            raise
+        findings.append(
+            failed(
+                "github oidc provider",
+                f"{GITHUB_OIDC_HOST} is not an identity provider of the account; the CI roles "
+                "and the notifier role cannot be assumed",
+                f"landfall bootstrap {cfg.environment}",
+            )
+        )
+    roles = [f"{cfg.name_prefix}-ci-preview", f"{cfg.name_prefix}-ci-deploy"]
+    missing = [r for r in roles if not _role_exists(iam, r)]
+    if missing:
+        findings.append(
+            warned(
+                "ci roles",
+                f"{', '.join(missing)} do not exist: pull-request previews and CI deploys fail "
+                "(deploying from a workstation works)",
+                f"landfall bootstrap {cfg.environment}",
+            )
+        )
+    else:
+        findings.append(passed("ci roles", ", ".join(roles)))
+    return findings
+
+
+def check_secrets_provider(
+    kms: Any, cfg: EnvironmentConfig, settings: Mapping[str, Any]
+) -> list[Finding]:
+    """The secrets-provider key exists, and the settings file's encryptedkey is one it made."""
+    check = "secrets provider"
+    name = f"Pulumi.{cfg.environment}.yaml"
+    alias = secrets_provider_alias(cfg.environment)
+    fix = f"landfall bootstrap {cfg.environment} --account-only, then commit {name}"
+    if settings.get("secretsprovider") != secrets_provider_url(cfg.environment, str(cfg.region)):
         return [
             failed(
                 check,
-                f"{SPOT_ROLE} does not exist; spot node groups cannot launch instances",
-                "aws iam create-service-linked-role --aws-service-name spot.amazonaws.com",
+                f"{name} names {settings.get('secretsprovider')!r}, not the environment's key "
+                f"{alias}",
+                fix,
             )
         ]
-    return [passed(check, f"{SPOT_ROLE} exists")]
+    try:
+        kms.describe_key(KeyId=alias)
+    except AWS_ERRORS as exc:
+        if error_code(exc) != "NotFoundException":
+            raise
+        return [failed(check, f"{alias} does not exist", fix)]
+    encrypted = settings.get("encryptedkey")
+    if not encrypted:
+        return [
+            failed(
+                check,
+                f"{name} has no encryptedkey: every Pulumi operation would make a new one with "
+                "kms:Encrypt and rewrite the tracked file (the preview role cannot)",
+                fix,
+            )
+        ]
+    try:
+        kms.decrypt(CiphertextBlob=base64.b64decode(str(encrypted)), KeyId=alias)
+    except AWS_ERRORS as exc:
+        return [
+            failed(
+                check,
+                f"{alias} cannot decrypt {name}'s encryptedkey ({error_code(exc)}): it was made "
+                "with another key or in another account",
+                "restore the file from git, or ask who bootstrapped the account",
+            )
+        ]
+    return [passed(check, f"{alias} exists and decrypts {name}'s encryptedkey")]
+
+
+def check_state_bucket(s3: Any, cfg: EnvironmentConfig) -> list[Finding]:
+    """The account's state bucket exists and keeps versions."""
+    check = "state bucket"
+    bucket = state_bucket_name(str(cfg.account_id))
+    try:
+        status = s3.get_bucket_versioning(Bucket=bucket).get("Status")
+    except AWS_ERRORS as exc:
+        if error_code(exc) not in ("NoSuchBucket", "404"):
+            raise
+        return [
+            warned(
+                check,
+                f"s3://{bucket} does not exist (fine if the stacks live in Pulumi Cloud)",
+                f"landfall bootstrap {cfg.environment} --account-only",
+            )
+        ]
+    if status != "Enabled":
+        return [
+            failed(
+                check,
+                f"s3://{bucket} does not keep versions: a bad import or a crashed update cannot "
+                "be undone",
+                f"aws s3api put-bucket-versioning --bucket {bucket} "
+                "--versioning-configuration Status=Enabled",
+            )
+        ]
+    return [passed(check, f"s3://{bucket} exists, versioned")]
 
 
 def run_doctor(
-    cfg: EnvironmentConfig, clients: AwsClients, lookup: Lookup | None = None
+    cfg: EnvironmentConfig,
+    clients: AwsClients,
+    lookup: Lookup | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> list[Finding]:
-    """Every preflight check, in order; stops after the identity checks if they fail."""
+    """Every preflight check, in order; stops after the identity checks if they fail.
+    ``settings``: the top-level keys of ``Pulumi.<env>.yaml`` besides ``config``."""
     lookup = lookup or Lookup.for_environment(cfg)
     findings = check_identity(clients, cfg)
     if not all(f.ok for f in findings):
@@ -357,5 +489,10 @@ def run_doctor(
     findings += guard(
         "kubernetes version", check_kubernetes_version, clients("eks"), cfg, lookup.cluster_name
     )
-    findings += guard("spot service-linked role", check_spot_role, iam, cfg)
+    findings += guard("state bucket", check_state_bucket, clients("s3"), cfg)
+    findings += guard(
+        "secrets provider", check_secrets_provider, clients("kms"), cfg, settings or {}
+    )
+    findings += guard("service-linked roles", check_service_linked_roles, iam, cfg)
+    findings += guard("github oidc provider", check_github_trust, iam, cfg)
     return findings

@@ -248,6 +248,16 @@ def _secrets_problems(
                 "change-secrets-provider; see docs/user-guide.md, Troubleshooting)",
             )
         ]
+    if "secretsprovider" in settings and not settings.get("encryptedkey"):
+        return [
+            Problem(
+                "secrets provider",
+                f"{name} names {settings['secretsprovider']} but has no encryptedkey: Pulumi "
+                "would make a new data key with kms:Encrypt on every operation and rewrite the "
+                "tracked file (dropping its comments), which a read-only preview role cannot do",
+                f"landfall bootstrap {cfg.environment} --account-only writes it; commit {name}",
+            )
+        ]
     self_managed = bool(backend) and str(backend).startswith(SELF_MANAGED_BACKENDS)
     if not self_managed or "secretsprovider" in settings or "encryptionsalt" in settings:
         return []
