@@ -136,7 +136,7 @@ CASES: list[tuple[str, str, Edit, str]] = [
     (
         "test",
         "Kubernetes version read as a number",
-        replace('kubernetesVersion: "1.33"', "kubernetesVersion: 1.30"),
+        replace('kubernetesVersion: "1.35"', "kubernetesVersion: 1.30"),
         "kubernetesVersion",
     ),
     (

@@ -171,12 +171,12 @@ def test_an_alias_to_itself_is_refused(project: Path):
 
 def test_ordinary_aliases_still_load(project: Path):
     text = edit(
-        "    Owner: platform-team\n", '    Owner: platform-team\n    Kubernetes: &k8s "1.33"\n'
+        "    Owner: platform-team\n", '    Owner: platform-team\n    Kubernetes: &k8s "1.35"\n'
     )
-    text = edit('kubernetesVersion: "1.33"', "kubernetesVersion: *k8s", text)
+    text = edit('kubernetesVersion: "1.35"', "kubernetesVersion: *k8s", text)
     cfg = loads(project, text)
-    assert cfg.tags["Kubernetes"] == "1.33"
-    assert cfg.cluster is not None and cfg.cluster.kubernetes_version == "1.33"
+    assert cfg.tags["Kubernetes"] == "1.35"
+    assert cfg.cluster is not None and cfg.cluster.kubernetes_version == "1.35"
 
 
 # --- sizes ----------------------------------------------------------------------------------------
@@ -283,7 +283,7 @@ def test_a_directory_cannot_be_read(project: Path):
 
 
 def test_an_unquoted_kubernetes_version_gets_quoting_advice(project: Path):
-    problem = only(refused(project, edit('kubernetesVersion: "1.33"', "kubernetesVersion: 1.30")))
+    problem = only(refused(project, edit('kubernetesVersion: "1.35"', "kubernetesVersion: 1.30")))
     assert problem.key == "landfall:cluster.kubernetesVersion"
     assert "read as the number 1.3" in problem.problem
     assert problem.fix == 'quote it: kubernetesVersion: "1.30"'

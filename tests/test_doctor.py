@@ -460,6 +460,52 @@ def test_eks_verdict_on_the_version(fake_aws: None, status: str, expected: str, 
     assert (version.status, words in version.detail) == (expected, True)
 
 
+class EksAddons:
+    """STUB (moto lacks DescribeAddonVersions): EKS offering ``offered`` (add-on -> versions)
+    for every Kubernetes version; every other call goes to the moto EKS client."""
+
+    def __init__(self, real: Any, offered: dict[str, list[str]]) -> None:
+        self._real, self._offered = real, offered
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def get_paginator(self, name: str) -> Any:
+        assert name == "describe_addon_versions"
+        offered = self._offered
+
+        class Pages:
+            def paginate(self, addonName: str, kubernetesVersion: str) -> list[dict[str, Any]]:
+                versions = [{"addonVersion": v} for v in offered.get(addonName, [])]
+                return [{"addons": [{"addonName": addonName, "addonVersions": versions}]}]
+
+        return Pages()
+
+
+def test_pinned_add_on_versions_are_checked_against_what_eks_offers(fake_aws: None) -> None:
+    from landfall.logic.versions import ADDON_VERSIONS
+
+    cfg = env("test")
+    good_world(cfg)
+    pins = ADDON_VERSIONS["1.35"]
+    offered = {
+        "vpc-cni": [pins.vpc_cni],
+        "kube-proxy": [pins.kube_proxy, "v1.35.0-eksbuild.1"],
+        "coredns": [pins.coredns],
+        "aws-ebs-csi-driver": ["v1.50.0-eksbuild.1"],  # not the pinned one
+    }
+    clients = clients_for(cfg)
+    clients.override("eks", EksAddons(clients("eks"), offered))
+    addons = by_check(doctor(cfg, clients))["add-on versions"]
+    assert addons.status == "FAIL"
+    assert (
+        addons.detail
+        == f"EKS offers no aws-ebs-csi-driver {pins.ebs_csi_driver} for Kubernetes 1.35"
+    )
+    offered["aws-ebs-csi-driver"].append(pins.ebs_csi_driver)
+    assert by_check(doctor(cfg, clients))["add-on versions"].status == "OK"
+
+
 def make_cluster(name: str, version: str) -> None:
     role = boto3.client("iam").create_role(
         RoleName=f"{name}-cluster", AssumeRolePolicyDocument=TRUST

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import io
 import sys
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from landfall.cli.output import (
     wrap_line,
     wrap_text,
 )
-from landfall.config import CLOUD_ENVIRONMENTS, ENVIRONMENTS
+from landfall.config import CLOUD_ENVIRONMENTS, ENVIRONMENTS, EnvironmentConfig
 
 PLAN_DESCRIPTION = """\
 Plan every stack of an environment (network -> cluster -> gitops) offline: run the Pulumi
@@ -38,6 +39,44 @@ environment's name (ARNs, names) are counted in one line per layer, not listed.
 
 Needs: only this checkout (offline, like plan). --golden reads the committed golden/ENV.json
 files instead of planning both environments (seconds instead of a minute)."""
+
+
+def today() -> datetime.date:
+    """The date the release calendar is read on (tests replace it)."""
+    return datetime.date.today()
+
+
+@dataclass(frozen=True)
+class KubernetesSupport:
+    passed: bool
+    summary: str
+
+
+def kubernetes_support(cfg: EnvironmentConfig, on: datetime.date) -> KubernetesSupport:
+    """R28: the plan warns in test and fails in prod when the cluster's version is past, or
+    within SUPPORT_WARNING_DAYS of, the end of EKS standard support, unless acknowledged."""
+    from landfall.logic.versions import SUPPORT_WARNING_DAYS, next_version, support_status
+
+    head = "== kubernetes support (EKS release calendar, landfall/logic/versions.py)"
+    if cfg.cluster is None:
+        return KubernetesSupport(True, head)
+    version = cfg.cluster.kubernetes_version
+    status = support_status(version, on)
+    if not status.due:
+        return KubernetesSupport(True, f"{head}\n   OK {status.describe()}")
+    upgrade = next_version(version)
+    fix = (
+        f"upgrade to {upgrade}" if upgrade else "add the next version to landfall/logic/versions.py"
+    )
+    line = f"{status.describe()} (the plan warns from {SUPPORT_WARNING_DAYS} days before); {fix}"
+    if cfg.cluster.support_end_acknowledged == version:
+        return KubernetesSupport(True, f"{head}\n   ACKNOWLEDGED {line}")
+    if not cfg.is_production:
+        return KubernetesSupport(True, f"{head}\n   WARNING {line}")
+    return KubernetesSupport(
+        False,
+        f'{head}\n   FAILED {line}; or set cluster.supportEndAcknowledged: "{version}"',
+    )
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -72,8 +111,10 @@ def _plan(args: argparse.Namespace) -> int:
     prerequisites = check_prerequisites(
         inventory, delegation_waited_for=dns is not None and dns.parent_zone_id is None
     )
+    support = kubernetes_support(plan.config, today())
     if plan.config.is_cloud:
         print(wrap_text(prerequisites.summary()))
+        print(wrap_text(support.summary))
     if args.json:
         try:
             Path(args.json).write_text(dumps({**inventory, "policy": policy.as_json()}))
@@ -97,6 +138,7 @@ def _plan(args: argparse.Namespace) -> int:
         env=args.env,
         policy_passed=policy.passed,
         prerequisites_met=prerequisites.passed,
+        kubernetes_supported=support.passed,
         baseline_given=baseline is not None,
         has_baseline=check.has_baseline,
         changed=check.changed,
@@ -104,7 +146,7 @@ def _plan(args: argparse.Namespace) -> int:
         updated_golden=args.update_golden,
     )
     print("\n" + "\n".join(wrap_line(outcome.next_step(), extra_indent=6)))
-    passed = policy.passed and prerequisites.passed
+    passed = policy.passed and prerequisites.passed and support.passed
     return max(OK if passed else FAILED, check.exit_status)
 
 
@@ -115,6 +157,7 @@ class Outcome:
     env: str
     policy_passed: bool
     prerequisites_met: bool
+    kubernetes_supported: bool
     baseline_given: bool
     has_baseline: bool
     changed: bool
@@ -137,6 +180,12 @@ class Outcome:
                 f"Next: fix the violations above, or document each accepted one (policy and "
                 f"reason) under landfall:policyExemptions in Pulumi.{env}.yaml (docs/security.md);"
                 f" then run `landfall plan {env}` again."
+            )
+        if not self.kubernetes_supported:
+            return (
+                f"Next: upgrade Kubernetes one minor version per deploy, test first "
+                f"(docs/cluster.md, 'Upgrading Kubernetes'), or set "
+                f"cluster.supportEndAcknowledged in Pulumi.{env}.yaml for a deliberate delay."
             )
         if not self.prerequisites_met:
             return (

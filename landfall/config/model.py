@@ -646,8 +646,9 @@ class ClusterConfig(Strict):
 
     kubernetes_version: str = Field(
         description="Kubernetes minor version of the control plane, add-ons and nodes, quoted "
-        '(`"1.33"`); one of the versions in `landfall/logic/versions.py`. Upgrading is setting '
-        "the next one.",
+        '(`"1.35"`); one of the versions in `landfall/logic/versions.py`. Upgrading is setting '
+        "the next one (EKS moves one minor version at a time). `landfall plan` warns in test and "
+        "fails in prod from 60 days before the version leaves EKS standard support.",
     )
     endpoint_public_access_cidrs: list[Cidr] = Field(
         default_factory=list,
@@ -678,6 +679,13 @@ class ClusterConfig(Strict):
         "`EXTENDED` keeps it up to 12 more months at six times the control-plane fee. Set "
         "explicitly because EKS's own default is `EXTENDED`. Plan upgrades before either "
         "happens (R25, docs/cluster.md).",
+    )
+    support_end_acknowledged: str | None = Field(
+        None,
+        description="Set to `kubernetesVersion` to let `landfall plan` pass in prod although "
+        "that version is past, or within 60 days of, the end of EKS standard support (the "
+        "release calendar in `landfall/logic/versions.py`). For a deliberate, short delay of an "
+        "upgrade; it acknowledges one version only, so the next one is checked again.",
     )
     keep_creator_admin: bool = Field(
         False,

@@ -88,6 +88,7 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "These keys are required: " + ", ".join(f"`{key}`" for key in CLOUD_SECTIONS) + ".",
             "`local` must not be set.",
             "`dns.parentZoneRoleArn` needs `dns.parentZoneId`.",
+            "`cluster.supportEndAcknowledged`, if set, must equal `cluster.kubernetesVersion`.",
             "`region` must be an AWS region (botocore's `endpoints.json`).",
             "`tags` follow the AWS tagging rules: keys 1 to 128 characters and not starting "
             "with `aws:`, values at most 256, only letters, digits, spaces and "

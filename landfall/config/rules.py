@@ -191,6 +191,16 @@ def semantic_problems(cfg: EnvironmentConfig) -> list[Problem]:
                     f"use one of {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}",
                 )
             )
+        acknowledged = cluster.support_end_acknowledged
+        if acknowledged is not None and acknowledged != cluster.kubernetes_version:
+            problems.append(
+                Problem(
+                    f"{k}cluster.supportEndAcknowledged",
+                    f"acknowledges {acknowledged!r} but the cluster runs "
+                    f"{cluster.kubernetes_version!r}: an acknowledgement covers one version only",
+                    "remove it (or set it to kubernetesVersion to acknowledge that version)",
+                )
+            )
         nodes = cluster.nodes
         if not nodes.min_size <= nodes.desired_size <= nodes.max_size:
             problems.append(

@@ -9,6 +9,7 @@ after checking ``aws eks describe-addon-versions --kubernetes-version X``.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 
@@ -39,9 +40,93 @@ ADDON_VERSIONS: dict[str, AddonVersions] = {
         coredns="v1.12.3-eksbuild.1",
         ebs_csi_driver="v1.48.0-eksbuild.2",
     ),
+    # kube-proxy and coredns: the EKS user guide's tables ("Manage kube-proxy", "Manage CoreDNS",
+    # latest build per cluster version). vpc-cni and aws-ebs-csi-driver builds serve every
+    # supported version: v1.21.1-eksbuild.8 (vpc-cni) and v1.66.0-eksbuild.1 (EBS CSI, the
+    # default for 1.36 in September 2026). `landfall doctor` asks EKS that each pin exists for
+    # the version (describe-addon-versions) before a deploy.
+    "1.35": AddonVersions(
+        vpc_cni="v1.21.1-eksbuild.8",
+        kube_proxy="v1.35.3-eksbuild.13",
+        coredns="v1.14.3-eksbuild.3",
+        ebs_csi_driver="v1.66.0-eksbuild.1",
+    ),
 }
 
 SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = tuple(ADDON_VERSIONS)
+
+
+@dataclass(frozen=True)
+class KubernetesRelease:
+    """One row of the EKS release calendar (EKS user guide, "Understand the Kubernetes version
+    lifecycle on EKS", table "Amazon EKS Kubernetes release calendar")."""
+
+    eks_release: datetime.date
+    end_of_standard_support: datetime.date
+    end_of_extended_support: datetime.date
+
+
+# 1.32 to 1.34: awsdocs/amazon-eks-user-guide, latest/ug/versioning/kubernetes-versions.adoc
+# (commit 013856044148). 1.35: the same table as quoted by two independent copies (the source
+# file of that commit stops at 1.34); its standard support ends 14 months after release, as for
+# every version.
+RELEASE_CALENDAR: dict[str, KubernetesRelease] = {
+    "1.32": KubernetesRelease(
+        datetime.date(2025, 1, 23), datetime.date(2026, 3, 23), datetime.date(2027, 3, 23)
+    ),
+    "1.33": KubernetesRelease(
+        datetime.date(2025, 5, 29), datetime.date(2026, 7, 29), datetime.date(2027, 7, 29)
+    ),
+    "1.34": KubernetesRelease(
+        datetime.date(2025, 10, 2), datetime.date(2026, 12, 2), datetime.date(2027, 12, 2)
+    ),
+    "1.35": KubernetesRelease(
+        datetime.date(2026, 1, 27), datetime.date(2027, 3, 27), datetime.date(2028, 3, 27)
+    ),
+}
+
+# How long before the end of standard support the plan starts to warn (test) or fail (prod):
+# enough for the R25 path, one minor version per deploy, test first.
+SUPPORT_WARNING_DAYS = 60
+
+
+@dataclass(frozen=True)
+class SupportStatus:
+    version: str
+    days_left: int  # until the end of standard support; negative once past it
+    release: KubernetesRelease
+
+    @property
+    def due(self) -> bool:
+        """Past, or within SUPPORT_WARNING_DAYS of, the end of standard support."""
+        return self.days_left <= SUPPORT_WARNING_DAYS
+
+    def describe(self) -> str:
+        end = self.release.end_of_standard_support.isoformat()
+        extended = self.release.end_of_extended_support.isoformat()
+        if self.days_left < 0:
+            return (
+                f"Kubernetes {self.version} left EKS standard support on {end} ({-self.days_left} "
+                f"days ago): extended support costs six times the control-plane fee and ends "
+                f"{extended}"
+            )
+        return (
+            f"Kubernetes {self.version} leaves EKS standard support on {end}, in "
+            f"{self.days_left} days"
+        )
+
+
+def support_status(version: str, today: datetime.date) -> SupportStatus:
+    """Where ``version`` stands in the EKS release calendar on ``today``."""
+    release = RELEASE_CALENDAR[version]
+    return SupportStatus(version, (release.end_of_standard_support - today).days, release)
+
+
+def next_version(version: str) -> str | None:
+    """The next supported minor version (the one step EKS upgrades at a time), if any."""
+    versions = list(SUPPORTED_KUBERNETES_VERSIONS)
+    index = versions.index(version)
+    return versions[index + 1] if index + 1 < len(versions) else None
 
 
 # --- Flux --------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from landfall.logic.prerequisites import (
     state_bucket_name,
 )
 from landfall.logic.sso import SSO_PATH_PREFIX, SsoRoleError, match_sso_role
-from landfall.logic.versions import SUPPORTED_KUBERNETES_VERSIONS
+from landfall.logic.versions import ADDON_VERSIONS, SUPPORTED_KUBERNETES_VERSIONS
 from landfall.ops.checks import (
     AWS_ERRORS,
     AwsClients,
@@ -329,6 +329,51 @@ def _upgrade_path(eks: Any, cluster_name: str, want: str) -> list[Finding]:
     return [passed(check, f"{cluster_name} runs {running}; the next deploy upgrades it to {want}")]
 
 
+ADDON_NAMES = {
+    "vpc_cni": "vpc-cni",
+    "kube_proxy": "kube-proxy",
+    "coredns": "coredns",
+    "ebs_csi_driver": "aws-ebs-csi-driver",
+}
+
+
+def check_addon_versions(eks: Any, cfg: EnvironmentConfig) -> list[Finding]:
+    """EKS offers each add-on version landfall.logic.versions pins for the cluster's version
+    (EKS rejects CreateAddon with a version it does not list for that Kubernetes version)."""
+    check = "add-on versions"
+    version = cfg.require("cluster", cfg.cluster).kubernetes_version
+    if version not in ADDON_VERSIONS:
+        return [skipped(check, f"no pinned add-ons for {version} (see kubernetes version)")]
+    pins = ADDON_VERSIONS[version]
+    missing: list[str] = []
+    for field, addon in ADDON_NAMES.items():
+        pinned = getattr(pins, field)
+        try:
+            pages = eks.get_paginator("describe_addon_versions").paginate(
+                addonName=addon, kubernetesVersion=version
+            )
+            offered = {
+                v["addonVersion"]
+                for page in pages
+                for info in page.get("addons", [])
+                for v in info.get("addonVersions", [])
+            }
+        except AWS_ERRORS as exc:
+            return [skipped(check, f"EKS was not asked: {error_code(exc) or type(exc).__name__}")]
+        if pinned not in offered:
+            missing.append(f"{addon} {pinned}")
+    if missing:
+        return [
+            failed(
+                check,
+                f"EKS offers no {', '.join(missing)} for Kubernetes {version}",
+                f"aws eks describe-addon-versions --kubernetes-version {version} --addon-name "
+                "<name>; pin an offered version in landfall/logic/versions.py",
+            )
+        ]
+    return [passed(check, f"the {len(ADDON_NAMES)} pinned add-ons exist for {version}")]
+
+
 def _role_exists(iam: Any, name: str) -> bool:
     try:
         iam.get_role(RoleName=name)
@@ -489,6 +534,7 @@ def run_doctor(
     findings += guard(
         "kubernetes version", check_kubernetes_version, clients("eks"), cfg, lookup.cluster_name
     )
+    findings += guard("add-on versions", check_addon_versions, clients("eks"), cfg)
     findings += guard("state bucket", check_state_bucket, clients("s3"), cfg)
     findings += guard(
         "secrets provider", check_secrets_provider, clients("kms"), cfg, settings or {}
