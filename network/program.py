@@ -16,7 +16,7 @@ from components.network.vpc import Vpc, VpcArgs
 from landfall.config import EnvironmentConfig
 from landfall.logic.contracts import BootstrapOutputs, NetworkOutputs
 from landfall.program.outputs import export_outputs, read_outputs, stack_reference
-from landfall.program.provider import aws_provider, component_opts
+from landfall.program.provider import aws_provider, component_opts, parent_zone_provider
 
 
 def run(cfg: EnvironmentConfig) -> None:
@@ -60,7 +60,16 @@ def run(cfg: EnvironmentConfig) -> None:
         ),
         opts,
     )
-    zone = Dns("dns", DnsArgs(domain=dns.domain, production=prod), opts)
+    zone = Dns(
+        "dns",
+        DnsArgs(
+            domain=dns.domain,
+            production=prod,
+            parent_zone_id=dns.parent_zone_id,
+            parent_provider=parent_zone_provider(cfg, dns.parent_zone_role_arn),
+        ),
+        opts,
+    )
     services = [s.name for s in cfg.services]
     alb = Alb(
         "alb",

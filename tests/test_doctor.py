@@ -50,6 +50,7 @@ from landfall.logic.prerequisites import (
 )
 from landfall.ops.bootstrap import ensure_secrets_key, ensure_state_bucket
 from landfall.ops.checks import AwsClients, Finding, exit_status, render_table
+from landfall.ops.delegation import zone_name_servers_from
 from landfall.ops.doctor import run_doctor
 
 SPOT_ROLE = "AWSServiceRoleForEC2Spot"
@@ -124,8 +125,17 @@ def doctor(
     settings: dict[str, Any] | None = None,
 ) -> list[Finding]:
     return run_doctor(
-        cfg, clients or clients_for(cfg), None, settings or bootstrapped_settings(cfg)
+        cfg,
+        clients or clients_for(cfg),
+        None,
+        settings or bootstrapped_settings(cfg),
+        delegated_as_route53_says,
     )
+
+
+def delegated_as_route53_says(domain: str) -> set[str]:
+    """STUB for public DNS (no network in tests): the parent delegates to the zone's servers."""
+    return set(zone_name_servers_from(boto3.client("route53"))(domain) or [])
 
 
 def only_failures(findings: list[Finding]) -> list[Finding]:
@@ -350,7 +360,29 @@ def test_parent_zone_in_the_account_asks_for_delegation(fake_aws: None) -> None:
     (zone,) = zone_findings(cfg)
     assert zone.status == "WARN"
     assert "will create it" in zone.detail and parent_id in zone.detail
-    assert "add an NS record for test.landfall.example.com in landfall.example.com" in zone.fix
+    assert zone.fix == f"set dns.parentZoneId: {parent_id} and the network stack delegates it"
+    assert cfg.dns is not None
+    delegating = cfg.model_copy(
+        update={"dns": cfg.dns.model_copy(update={"parent_zone_id": parent_id})}
+    )
+    (zone,) = zone_findings(delegating)
+    assert zone.status == "OK" and "delegate it from landfall.example.com" in zone.detail
+
+
+def test_an_existing_zone_is_checked_for_its_delegation(fake_aws: None) -> None:
+    cfg = env("test")
+    good_world(cfg)
+    zone_id = make_zone("test.landfall.example.com")
+    servers = boto3.client("route53").get_hosted_zone(Id=zone_id)["DelegationSet"]["NameServers"]
+    clients = clients_for(cfg)
+    findings = run_doctor(cfg, clients, None, bootstrapped_settings(cfg), lambda d: set())
+    check = by_check(findings)["dns delegation"]
+    assert (
+        check.status == "FAIL" and "delegates test.landfall.example.com to nothing" in check.detail
+    )
+    assert f"test.landfall.example.com. 3600 IN NS {servers[0].rstrip('.')}." in check.fix
+    findings = run_doctor(cfg, clients, None, bootstrapped_settings(cfg), lambda d: set(servers))
+    assert by_check(findings)["dns delegation"].status == "OK"
 
 
 def test_a_private_zone_of_the_same_name_is_flagged(fake_aws: None) -> None:
@@ -558,15 +590,22 @@ class DeniedRoute53:
             {"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, "ListHostedZones"
         )
 
+    def list_hosted_zones_by_name(self, **kwargs: Any) -> Any:
+        raise ClientError(
+            {"Error": {"Code": "AccessDenied", "Message": "not authorized"}},
+            "ListHostedZonesByName",
+        )
+
 
 def test_a_denied_call_fails_only_its_check(fake_aws: None) -> None:
     cfg = env("test")
     good_world(cfg)
     clients = clients_for(cfg, route53=DeniedRoute53())
     findings = doctor(cfg, clients)
-    (failure,) = only_failures(findings)
-    assert failure.check == "hosted zone"
-    assert "ListHostedZones was denied" in failure.detail and "ReadOnlyAccess" in failure.fix
+    failed = failures(findings)
+    assert set(failed) == {"hosted zone", "dns delegation"}  # the two that use Route 53
+    zone = failed["hosted zone"]
+    assert "ListHostedZones was denied" in zone.detail and "ReadOnlyAccess" in zone.fix
     assert by_check(findings)["service-linked roles"].status == "OK"  # later checks ran
 
 

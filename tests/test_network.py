@@ -360,3 +360,39 @@ def test_the_database_log_groups_exist_encrypted_before_the_instance(env, env_pl
         assert group.inputs["retentionInDays"] == cfg.database.log_retention_days
         assert group.urn in instance.options["dependsOn"]
         assert group.options["protect"] is cfg.is_production
+
+
+def test_a_parent_zone_gets_the_delegation_before_the_certificate_is_validated():
+    from landfall.config import config_file, read_config_file
+    from landfall.plan.harness import plan_environment
+    from landfall.plan.prerequisites import check_prerequisites
+
+    raw = read_config_file(config_file("test"))
+    role = "arn:aws:iam::333333333333:role/dns-delegation"
+    raw["landfall:dns"] = {
+        **raw["landfall:dns"],
+        "parentZoneId": "Z0123456789PARENT",
+        "parentZoneRoleArn": role,
+    }
+    plan = plan_environment("test", raw_config=raw, layers=("bootstrap", "network"))
+    net = plan.stacks["network"]
+    record = one(net, "aws:route53/record:Record", "dns-delegation")
+    zone = one(net, "aws:route53/zone:Zone")
+    assert record.inputs["zoneId"] == "Z0123456789PARENT"
+    assert record.inputs["type"] == "NS" and record.inputs["name"] == "test.landfall.example.com"
+    assert record.inputs["records"] == net.outputs["hostedZoneNameServers"]
+    validation = one(net, "aws:acm/certificateValidation:CertificateValidation")
+    assert record.urn in validation.options["dependsOn"]
+    # Written by a provider that assumes the role in the parent's account, not the stack's.
+    parent = one(net, "pulumi:providers:aws", "dns-parent")
+    # Provider inputs reach the engine JSON-encoded.
+    assert json.loads(parent.inputs["assumeRoles"])[0]["roleArn"] == role
+    assert "allowedAccountIds" not in parent.inputs
+    assert record.options["provider"].startswith(parent.urn)
+    assert zone.inputs["name"] == "test.landfall.example.com"
+    assert check_prerequisites(plan.as_json(), delegation_waited_for=False).passed
+
+
+def test_without_a_parent_zone_nothing_writes_a_delegation(net):
+    ns = [r for r in of_type(net, "aws:route53/record:Record") if r.inputs.get("type") == "NS"]
+    assert ns == []

@@ -8,6 +8,7 @@ shapes are the real ones. The pre-flight checks get injected stand-ins (PATH loo
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import shutil
@@ -34,10 +35,12 @@ from pulumi.automation import (
 from pulumi.automation._cmd import CommandResult
 
 from landfall.cli.main import main
-from landfall.config import load_environment_file
+from landfall.config import config_file, load_environment, load_environment_file, read_config_file
 from landfall.config.errors import ConfigError, Problem
 from landfall.ops.checks import AwsClients
 from landfall.ops.orchestrate import (
+    DELEGATION_POLL_SECONDS,
+    DELEGATION_TIMEOUT_SECONDS,
     Checks,
     OrchestrationError,
     Request,
@@ -45,6 +48,8 @@ from landfall.ops.orchestrate import (
     orchestrate,
     preflight,
     stack_names,
+    waits_for_delegation,
+    zone_urn,
 )
 from landfall.ops.progress import Progress, StackSummary, summary_table
 
@@ -158,7 +163,15 @@ class RecordingChecks:
             self.consulted.append(f"identity {cfg.environment}")
             return list(identity or [])
 
-        return Checks(which=which, environ=self.environ, run=run, identity=check_identity)
+        return Checks(
+            which=which,
+            environ=self.environ,
+            run=run,
+            identity=check_identity,
+            # The zone exists and its parent delegates it (the delegation tests vary this).
+            zone_name_servers=lambda domain: list(ZONE_NS),
+            delegated_name_servers=lambda domain: set(ZONE_NS),
+        )
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -170,6 +183,7 @@ def bootstrapped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 ROOT = PROJECT_ROOT  # the bootstrapped copy while the tests run
+ZONE_NS = ("ns-1.awsdns-01.org", "ns-2.awsdns-02.co.uk", "ns-3.awsdns-03.com", "ns-4.awsdns-04.net")
 
 
 def run(
@@ -622,3 +636,86 @@ def test_summary_table_lists_counts_and_durations() -> None:
     assert set(rule.replace(" ", "")) == {"-"}
     assert first.split() == ["test-network", "succeeded", "3", "0", "1", "0", "0", "1m15s"]
     assert second.split() == ["test-cluster", "skipped", "-", "-", "-", "-", "-", "-"]
+
+
+# --- DNS delegation (no dns.parentZoneId: a person delegates, `landfall up` waits) ---------------
+
+
+class Delegation:
+    """The zone (absent until the targeted up creates it) and the parent, which starts to
+    delegate after ``delegated_after`` looks (never if None); time passes only by sleeping."""
+
+    def __init__(self, engine: FakeEngine, delegated_after: int | None) -> None:
+        self.engine, self.delegated_after = engine, delegated_after
+        self.looks, self.now = 0, 0.0
+
+    def zone(self, domain: str) -> list[str] | None:
+        targeted = any(kw.get("target") for _, op, kw in self.engine.calls if op == "up")
+        return list(ZONE_NS) if targeted else None
+
+    def parent(self, domain: str) -> set[str]:
+        self.looks += 1
+        due = self.delegated_after is not None and self.looks > self.delegated_after
+        return set(ZONE_NS) if due else set()
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def checks(self) -> Checks:
+        base = RecordingChecks().build()
+        return dataclasses.replace(
+            base, zone_name_servers=self.zone, delegated_name_servers=self.parent, sleep=self.sleep
+        )
+
+
+def run_waiting(request: Request, engine: FakeEngine, world: Delegation) -> tuple[int, str]:
+    out = io.StringIO()
+    status = orchestrate(
+        request, checks=world.checks(), engine=engine, out=out, root=ROOT, clock=lambda: world.now
+    )
+    return status, out.getvalue()
+
+
+def test_first_up_creates_the_zone_alone_prints_its_ns_record_and_waits_for_it() -> None:
+    engine = FakeEngine()
+    world = Delegation(engine, delegated_after=3)
+    status, out = run_waiting(Request("test", "up"), engine, world)
+    assert status == 0
+    network = [kw for name, op, kw in engine.calls if name == "test-network"]
+    assert network[0]["target"] == [zone_urn(load_environment_file("test", ROOT))]
+    assert "target" not in network[1]  # then the whole stack, certificate included
+    assert "test.landfall.example.com. 3600 IN NS ns-1.awsdns-01.org." in out
+    assert world.looks == 4 and world.now == 3 * DELEGATION_POLL_SECONDS
+    assert "is delegated; continuing" in out
+
+
+def test_an_undelegated_zone_stops_the_up_before_the_certificate_hangs() -> None:
+    engine = FakeEngine()
+    world = Delegation(engine, delegated_after=None)
+    status, out = run_waiting(Request("test", "up"), engine, world)
+    assert status == 1
+    assert [kw.get("target") is not None for _, _, kw in engine.calls] == [True]  # zone only
+    assert world.now >= DELEGATION_TIMEOUT_SECONDS
+    table = out.split("landfall up test:")[1]
+    assert "test-network  failed" in table and "test-cluster  skipped" in table
+    assert "landfall doctor test" in out
+
+
+def test_a_parent_zone_id_means_no_waiting() -> None:
+    raw = read_config_file(config_file("test", ROOT))
+    raw["landfall:dns"] = {**raw["landfall:dns"], "parentZoneId": "Z0123456789ABCDEFGHIJ"}
+    cfg = load_environment("test", raw)
+    assert not waits_for_delegation(cfg, Request("test", "up"), "test-network")
+    plain = load_environment_file("test", ROOT)
+    assert waits_for_delegation(plain, Request("test", "up"), "test-network")
+    assert not waits_for_delegation(plain, Request("test", "preview"), "test-network")
+
+
+def test_the_zone_urn_is_the_one_the_network_stack_declares() -> None:
+    golden = json.loads((PROJECT_ROOT / "golden" / "test.json").read_text())
+    zones = [
+        r["urn"]
+        for r in golden["stacks"]["network"]["resources"]
+        if r["type"] == "aws:route53/zone:Zone"
+    ]
+    assert zones == [zone_urn(load_environment_file("test", ROOT))]

@@ -32,12 +32,18 @@ def validation_records(options: Sequence[Any]) -> list[dict[str, str]]:
 class DnsArgs:
     domain: str
     production: bool
+    # The parent domain's zone: the delegation (NS record) is written there when given, with
+    # ``parent_provider`` when that zone is in another account.
+    parent_zone_id: str | None = None
+    parent_provider: pulumi.ProviderResource | None = None
 
 
 class Dns(Component):
-    """A public zone for ``domain`` (delegate it from the parent zone with the exported name
-    servers) and a certificate for the apex and ``*.domain``, validated through the zone so it
-    renews itself. The zone is protected in prod: deleting it would break delegation."""
+    """A public zone for ``domain``, delegated from its parent zone when that zone is given (else
+    by a person, with the exported name servers, while `landfall up` waits), and a certificate
+    for the apex and ``*.domain``, validated through the zone so it renews itself. Validation
+    waits for the delegation: ACM can only see the record once the parent points at the zone.
+    The zone is protected in prod: deleting it would break delegation."""
 
     zone_id: pulumi.Output[str]
     zone_arn: pulumi.Output[str]
@@ -77,11 +83,24 @@ class Dns(Component):
             allow_overwrite=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        delegation = []
+        if args.parent_zone_id:
+            delegation.append(
+                aws.route53.Record(
+                    f"{name}-delegation",
+                    zone_id=args.parent_zone_id,
+                    name=args.domain,
+                    type="NS",
+                    ttl=3600,
+                    records=zone.name_servers,
+                    opts=pulumi.ResourceOptions(parent=self, provider=args.parent_provider),
+                )
+            )
         validated = aws.acm.CertificateValidation(
             f"{name}-certificate",
             certificate_arn=certificate.arn,
             validation_record_fqdns=[validation.fqdn],
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=delegation),
         )
         self.zone_id = zone.zone_id
         self.zone_arn = zone.arn

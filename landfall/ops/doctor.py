@@ -38,6 +38,13 @@ from landfall.ops.checks import (
     tag_dict,
     warned,
 )
+from landfall.ops.delegation import (
+    DelegatedNameServers,
+    delegated,
+    ns_record_text,
+    parent_delegation,
+    zone_name_servers_from,
+)
 
 MIN_AZS = 3
 
@@ -196,21 +203,31 @@ def check_hosted_zone(route53: Any, cfg: EnvironmentConfig) -> list[Finding]:
     if parents:
         parent = max(parents, key=lambda z: len(z["Name"]))
         name = parent["Name"].rstrip(".")
-        findings.append(
-            warned(
-                check,
-                f"{domain} does not exist yet: the network stack will create it; parent zone "
-                f"{name} ({_zone_id(parent)}) is in this account",
-                f"after the network stack is up, add an NS record for {domain} in {name} with "
-                "the name servers it exports, or certificate validation will hang",
+        parent_id = _zone_id(parent)
+        if cfg.dns is not None and cfg.dns.parent_zone_id == parent_id:
+            findings.append(
+                passed(
+                    check,
+                    f"{domain} does not exist yet: the network stack will create it and "
+                    f"delegate it from {name} ({parent_id})",
+                )
             )
-        )
+        else:
+            findings.append(
+                warned(
+                    check,
+                    f"{domain} does not exist yet: the network stack will create it; its parent "
+                    f"zone {name} ({parent_id}) is in this account but dns.parentZoneId is not "
+                    "set, so `landfall up` will wait for you to add the NS record",
+                    f"set dns.parentZoneId: {parent_id} and the network stack delegates it",
+                )
+            )
     else:
         findings.append(
             passed(
                 check,
-                f"{domain} does not exist yet: the network stack will create it (then delegate "
-                "it from its parent with the exported name servers)",
+                f"{domain} does not exist yet: the network stack will create it; `landfall up` "
+                "prints the NS record to add in the parent zone and waits for it",
             )
         )
     if private:
@@ -223,6 +240,30 @@ def check_hosted_zone(route53: Any, cfg: EnvironmentConfig) -> list[Finding]:
             )
         )
     return findings
+
+
+def check_delegation(
+    route53: Any, cfg: EnvironmentConfig, parent_says: DelegatedNameServers
+) -> list[Finding]:
+    """Once the zone exists, its parent delegates to exactly its name servers."""
+    check = "dns delegation"
+    domain = cfg.require("dns", cfg.dns).domain
+    servers = zone_name_servers_from(route53)(domain)
+    if servers is None:
+        return [skipped(check, f"{domain} does not exist yet")]
+    found = parent_says(domain)
+    if delegated(servers, found):
+        return [passed(check, f"the parent delegates {domain} to its {len(servers)} servers")]
+    now = ", ".join(sorted(found)) or "nothing"
+    return [
+        failed(
+            check,
+            f"the parent zone delegates {domain} to {now} (or could not be asked), not to the "
+            "zone's name servers: the certificate cannot be validated or renewed",
+            "put these records in the parent zone (or set dns.parentZoneId): "
+            + "; ".join(ns_record_text(domain, servers).splitlines()),
+        )
+    ]
 
 
 def check_sso_roles(iam: Any, cfg: EnvironmentConfig) -> list[Finding]:
@@ -518,6 +559,7 @@ def run_doctor(
     clients: AwsClients,
     lookup: Lookup | None = None,
     settings: Mapping[str, Any] | None = None,
+    parent_says: DelegatedNameServers = parent_delegation,
 ) -> list[Finding]:
     """Every preflight check, in order; stops after the identity checks if they fail.
     ``settings``: the top-level keys of ``Pulumi.<env>.yaml`` besides ``config``."""
@@ -530,6 +572,7 @@ def run_doctor(
     findings += guard("availability zones", check_availability_zones, ec2, cfg)
     findings += guard("instance types", check_instance_types, ec2, cfg)
     findings += guard("hosted zone", check_hosted_zone, clients("route53"), cfg)
+    findings += guard("dns delegation", check_delegation, clients("route53"), cfg, parent_says)
     findings += guard("sso roles", check_sso_roles, iam, cfg)
     findings += guard(
         "kubernetes version", check_kubernetes_version, clients("eks"), cfg, lookup.cluster_name

@@ -40,6 +40,14 @@ from landfall.config import (
     load_environment_file,
 )
 from landfall.config.errors import Problem
+from landfall.ops.delegation import (
+    DelegatedNameServers,
+    ZoneNameServers,
+    delegated,
+    ns_record_text,
+    parent_delegation,
+    zone_name_servers_from,
+)
 from landfall.ops.progress import (
     Progress,
     StackSummary,
@@ -54,6 +62,11 @@ CREATES_STACK = frozenset({"preview", "up"})
 # Operations after whose failure the remaining stacks are not attempted: a half-built upstream
 # must not be built upon, and a downstream stack that failed to go away must keep its upstream.
 STOPS_ON_FAILURE = frozenset({"up", "destroy"})
+# How long `landfall up` waits for a person to delegate the zone, and how often it looks.
+DELEGATION_TIMEOUT_SECONDS = 60 * 60
+DELEGATION_POLL_SECONDS = 30
+# The hosted zone's URN suffix in the network stack (components/network/dns.py, network/program.py).
+ZONE_RESOURCE = "landfall:network:Dns$aws:route53/zone:Zone::dns-zone"
 # Operations that talk to AWS (through the program's providers) and so need its credentials.
 NEEDS_AWS = frozenset({"preview", "up", "destroy", "refresh"})
 # State backends that keep no secrets provider of their own (the settings file must name one).
@@ -105,6 +118,7 @@ class StackOps(Protocol):
         color: str | None = ...,
         on_event: OnEvent | None = ...,
         config_file: str | None = ...,
+        target: list[str] | None = ...,
     ) -> Any: ...
 
     def destroy(
@@ -187,6 +201,10 @@ class Checks:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     run: CommandRunner = run_command
     identity: IdentityCheck = aws_identity
+    # The DNS delegation `landfall up` waits for (landfall.ops.delegation).
+    zone_name_servers: ZoneNameServers = field(default=lambda domain: _route53_zone(domain))
+    delegated_name_servers: DelegatedNameServers = parent_delegation
+    sleep: Callable[[float], None] = time.sleep
 
 
 def stack_file_settings(path: Path) -> dict[str, Any]:
@@ -404,6 +422,69 @@ class Outcome:
         return any(row.result == "failed" for row in self.rows)
 
 
+def _route53_zone(domain: str) -> list[str] | None:
+    import boto3
+
+    return zone_name_servers_from(boto3.client("route53"))(domain)
+
+
+def zone_urn(cfg: EnvironmentConfig) -> str:
+    return f"urn:pulumi:{cfg.environment}-network::landfall::{ZONE_RESOURCE}"
+
+
+def waits_for_delegation(cfg: EnvironmentConfig, request: Request, stack_name: str) -> bool:
+    """`up` of the network stack when nothing delegates the zone (no ``dns.parentZoneId``)."""
+    return (
+        request.operation == "up"
+        and stack_name == f"{cfg.environment}-network"
+        and cfg.dns is not None
+        and cfg.dns.parent_zone_id is None
+    )
+
+
+def await_delegation(
+    cfg: EnvironmentConfig,
+    stack: StackOps,
+    cfg_file: Path,
+    progress: Progress,
+    checks: Checks,
+    out: TextIO,
+    clock: Callable[[], float],
+) -> str | None:
+    """Create the zone alone if it does not exist, print the NS record to add in the parent
+    zone, and wait until the parent delegates to it. Returns why it gave up, or None."""
+    domain = cfg.require("dns", cfg.dns).domain
+    servers = checks.zone_name_servers(domain)
+    if servers is None:
+        out.write(f"  creating the hosted zone {domain} first (nothing delegates it yet)\n")
+        stack.up(
+            target=[zone_urn(cfg)],
+            color="never",
+            on_event=progress.on_event,
+            config_file=str(cfg_file),
+        )
+        servers = checks.zone_name_servers(domain) or []
+    if delegated(servers, checks.delegated_name_servers(domain)):
+        return None
+    out.write(
+        f"  {domain} is not delegated yet. Add this NS record in its parent zone (or set "
+        f"dns.parentZoneId to let the network stack do it):\n{ns_record_text(domain, servers)}\n"
+        f"  waiting up to {DELEGATION_TIMEOUT_SECONDS // 60} minutes for it to resolve...\n"
+    )
+    deadline = clock() + DELEGATION_TIMEOUT_SECONDS
+    while clock() < deadline:
+        checks.sleep(DELEGATION_POLL_SECONDS)
+        if delegated(servers, checks.delegated_name_servers(domain)):
+            out.write(f"  {domain} is delegated; continuing.\n")
+            return None
+    return (
+        f"{domain} was still not delegated after {DELEGATION_TIMEOUT_SECONDS // 60} minutes, "
+        "so certificate validation would hang and fail. Add the NS record above in the parent "
+        f"zone, check it with `landfall doctor {cfg.environment}`, then run `landfall up "
+        f"{cfg.environment}` again (the zone is kept)."
+    )
+
+
 def execute(
     cfg: EnvironmentConfig,
     request: Request,
@@ -411,6 +492,7 @@ def execute(
     out: TextIO,
     root: Path,
     clock: Callable[[], float] = time.monotonic,
+    checks: Checks | None = None,
 ) -> Outcome:
     """Run ``request.operation`` on each stack in order; stop after a failure of up/destroy."""
     cfg_file = config_file(cfg.environment, root)
@@ -422,6 +504,20 @@ def execute(
         started = clock()
         try:
             stack = engine.stack(name, create=request.operation in CREATES_STACK)
+            if waits_for_delegation(cfg, request, name):
+                gave_up = await_delegation(
+                    cfg, stack, cfg_file, progress, checks or Checks(), out, clock
+                )
+                if gave_up:
+                    out.write(f"  up of {name} stopped:\n    {gave_up}\n")
+                    outcome.rows.append(
+                        StackSummary(name, "failed", {}, clock() - started, gave_up)
+                    )
+                    outcome.details[name] = gave_up
+                    outcome.rows += [
+                        StackSummary(n, "skipped", {}, 0.0) for n in names[index + 1 :]
+                    ]
+                    break
             result = _call(stack, request, cfg_file, progress)
         except CommandError as exc:
             seconds = clock() - started
@@ -508,7 +604,8 @@ def orchestrate(
     problems = request_problems(cfg, request)
     if problems:
         raise OrchestrationError(request.action, problems)
-    problems = preflight(cfg, request.operation, checks or Checks(), root)
+    checks = checks or Checks()
+    problems = preflight(cfg, request.operation, checks, root)
     if problems:
         raise OrchestrationError(request.action, problems)
     if engine is None:
@@ -517,7 +614,7 @@ def orchestrate(
         engine = AutomationEngine(root=root, secrets_provider=str(provider) if provider else None)
     if request.operation == "outputs":
         return _print_outputs(cfg, request, engine, stream)
-    outcome = execute(cfg, request, engine, stream, root, clock)
+    outcome = execute(cfg, request, engine, stream, root, clock, checks)
     stream.write(f"\n{request.action}:\n{summary_table(outcome.rows)}\n")
     if request.report_file is not None:
         request.report_file.write_text(markdown_report(request, outcome) + "\n", encoding="utf-8")

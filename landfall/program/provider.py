@@ -21,3 +21,20 @@ def aws_provider(cfg: EnvironmentConfig, layer: str) -> aws.Provider:
 
 def component_opts(provider: aws.Provider) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(providers=[provider])
+
+
+def parent_zone_provider(cfg: EnvironmentConfig, role_arn: str | None) -> aws.Provider | None:
+    """The provider that writes the delegation into a parent zone of another account: it assumes
+    ``role_arn`` there (None: the parent zone is in this account, the stack's provider writes)."""
+    if role_arn is None:
+        return None
+    return aws.Provider(
+        "dns-parent",
+        region=cfg.region,
+        assume_roles=[
+            aws.ProviderAssumeRoleArgs(
+                role_arn=role_arn, session_name=f"landfall-{cfg.environment}-dns-delegation"
+            )
+        ],
+        default_tags=aws.ProviderDefaultTagsArgs(tags=cfg.all_tags("network")),
+    )
