@@ -220,7 +220,7 @@ def run(cfg: EnvironmentConfig) -> None:
     )
     ClusterRbac(
         "rbac",
-        ClusterRbacArgs(cluster.kubeconfig, cluster_cfg.sso_mappings, after=access.admin_policies),
+        ClusterRbacArgs(cluster.kubeconfig, cluster_cfg.sso_mappings, after=access.settled),
         opts,
     )
 

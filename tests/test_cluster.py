@@ -105,6 +105,20 @@ def depends_on(resource: RecordedResource, other: RecordedResource) -> bool:
     return other.urn in resource.options["dependsOn"]
 
 
+def waits_for(plan: StackPlan, resource: RecordedResource, other: RecordedResource) -> bool:
+    """``resource`` depends on ``other`` directly or through other resources' dependsOn."""
+    by_urn = {r.urn: r for r in plan.resources}
+    seen, todo = set(), list(resource.options["dependsOn"])
+    while todo:
+        urn = todo.pop()
+        if urn == other.urn:
+            return True
+        if urn not in seen and urn in by_urn:
+            seen.add(urn)
+            todo += by_urn[urn].options["dependsOn"]
+    return False
+
+
 @pytest.fixture(params=CLOUD)
 def env(request) -> str:
     return request.param
@@ -268,6 +282,18 @@ def test_keep_creator_admin_keeps_the_bootstrap_grant_and_adds_no_deployer_entry
     assert child["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is True
     assert "access-deployer" not in {r.name for r in of_type(plan, ACCESS_ENTRY)}
     assert of_type(plan, ACCESS_POLICY) == []
+    assert of_type(plan, "time:index/sleep:Sleep") == []  # no new grant to wait for
+
+
+def test_rbac_waits_for_the_admin_grant_to_propagate(plan):
+    """Access entries are eventually consistent: Kubernetes calls right after the association
+    can be refused, so the first one (through the RBAC provider) waits 30s after it."""
+    [association] = of_type(plan, ACCESS_POLICY)
+    [sleep] = of_type(plan, "time:index/sleep:Sleep")
+    assert sleep.inputs["createDuration"] == "30s"
+    assert association.urn in sleep.options["dependsOn"]
+    on_cluster = [r for r in plan.resources if r.type.startswith("kubernetes:")]
+    assert on_cluster and all(sleep.urn in r.options["dependsOn"] for r in on_cluster)
 
 
 # --- nodes --------------------------------------------------------------------------------------
@@ -612,7 +638,7 @@ def test_rbac_is_applied_with_this_clusters_kubeconfig_after_the_deployer_is_adm
     admin = one(plan, ACCESS_POLICY, "access-deployer-cluster-admin")
     for resource in [*of_type(plan, CLUSTER_ROLE), *of_type(plan, BINDING)]:
         assert resource.options["provider"].startswith(provider.urn), resource.name
-        assert depends_on(resource, admin), resource.name
+        assert waits_for(plan, resource, admin), resource.name
 
 
 def _sso_role(permission_set: str, suffix: str, account: str = "111111111111") -> str:
