@@ -119,6 +119,7 @@ def passing_checks() -> Checks:
         environ={"PULUMI_BACKEND_URL": "s3://landfall-state?region=eu-west-2"},
         run=lambda args: (0, "{}"),
         identity=lambda cfg: [],
+        account=lambda cfg, settings: [],
         zone_name_servers=lambda domain: ["ns-1.awsdns-01.org"],
         delegated_name_servers=lambda domain: {"ns-1.awsdns-01.org"},
     )

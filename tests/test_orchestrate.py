@@ -150,7 +150,12 @@ class RecordingChecks:
         self.consulted: list[str] = []
         self.environ = {"PULUMI_BACKEND_URL": "https://api.pulumi.com", **environ}
 
-    def build(self, identity: list[Problem] | None = None, cli: bool = True) -> Checks:
+    def build(
+        self,
+        identity: list[Problem] | None = None,
+        cli: bool = True,
+        account: list[Problem] | None = None,
+    ) -> Checks:
         def which(name: str) -> str | None:
             self.consulted.append(f"which {name}")
             return "/usr/local/bin/pulumi" if cli else None
@@ -163,11 +168,16 @@ class RecordingChecks:
             self.consulted.append(f"identity {cfg.environment}")
             return list(identity or [])
 
+        def check_account(cfg: Any, settings: Any) -> list[Problem]:
+            self.consulted.append(f"account {cfg.environment}")
+            return list(account or [])
+
         return Checks(
             which=which,
             environ=self.environ,
             run=run,
             identity=check_identity,
+            account=check_account,
             # The zone exists and its parent delegates it (the delegation tests vary this).
             zone_name_servers=lambda domain: list(ZONE_NS),
             delegated_name_servers=lambda domain: set(ZONE_NS),
@@ -409,7 +419,11 @@ def test_no_backend_when_url_unset_and_whoami_fails() -> None:
         return 255, "error: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI"
 
     checks = Checks(
-        which=lambda _: "/bin/pulumi", environ={}, run=whoami_fails, identity=lambda cfg: []
+        which=lambda _: "/bin/pulumi",
+        environ={},
+        run=whoami_fails,
+        identity=lambda cfg: [],
+        account=lambda cfg, settings: [],
     )
     problems = problems_of(checks)
     assert consulted == ["pulumi whoami --json"]
@@ -719,3 +733,18 @@ def test_the_zone_urn_is_the_one_the_network_stack_declares() -> None:
         if r["type"] == "aws:route53/zone:Zone"
     ]
     assert zones == [zone_urn(load_environment_file("test", ROOT))]
+
+
+def test_a_platform_up_or_preview_needs_the_accounts_bootstrap() -> None:
+    missing = [Problem("service-linked roles", "missing: X", "landfall bootstrap test")]
+    for operation in ("up", "preview"):
+        checks = RecordingChecks()
+        engine = FakeEngine()
+        with pytest.raises(OrchestrationError, match="landfall bootstrap test"):
+            run(Request("test", operation), engine, checks.build(account=missing))
+        assert engine.selected == [] and "account test" in checks.consulted
+    # The bootstrap stack itself, and a destroy, do not need it.
+    for request in (Request("test", "up", layer="bootstrap"), Request("test", "destroy")):
+        checks = RecordingChecks()
+        status, _ = run(request, FakeEngine(), checks.build(account=missing))
+        assert status == 0 and "account test" not in checks.consulted

@@ -193,6 +193,28 @@ def aws_identity(cfg: EnvironmentConfig, clients: Any = None) -> list[Problem]:
     return [Problem(f"AWS {f.check}", f.detail, f.fix) for f in findings if not f.ok]
 
 
+def account_prerequisites(cfg: EnvironmentConfig, settings: Mapping[str, Any]) -> list[Problem]:
+    """What `landfall bootstrap` makes, as doctor checks it (service-linked roles, the GitHub
+    provider, the secrets-provider key decrypting the encryptedkey): each failure a Problem."""
+    from landfall.ops.checks import AwsClients, guard
+    from landfall.ops.doctor import (
+        check_github_trust,
+        check_secrets_provider,
+        check_service_linked_roles,
+    )
+
+    clients = AwsClients(cfg.region or "")
+    findings = [
+        *guard("secrets provider", check_secrets_provider, clients("kms"), cfg, settings),
+        *guard("service-linked roles", check_service_linked_roles, clients("iam"), cfg),
+        *guard("github oidc provider", check_github_trust, clients("iam"), cfg),
+    ]
+    return [Problem(f.check, f.detail, f.fix) for f in findings if f.status == "FAIL"]
+
+
+AccountCheck = Callable[[EnvironmentConfig, Mapping[str, Any]], list[Problem]]
+
+
 @dataclass(frozen=True)
 class Checks:
     """Where the pre-flight checks look; tests replace each one."""
@@ -201,6 +223,7 @@ class Checks:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     run: CommandRunner = run_command
     identity: IdentityCheck = aws_identity
+    account: AccountCheck = account_prerequisites
     # The DNS delegation `landfall up` waits for (landfall.ops.delegation).
     zone_name_servers: ZoneNameServers = field(default=lambda domain: _route53_zone(domain))
     delegated_name_servers: DelegatedNameServers = parent_delegation
@@ -301,8 +324,15 @@ def _secrets_problems(
     ]
 
 
-def preflight(cfg: EnvironmentConfig, operation: str, checks: Checks, root: Path) -> list[Problem]:
-    """Every reason ``operation`` on ``cfg``'s stacks would fail before changing anything."""
+def preflight(
+    cfg: EnvironmentConfig,
+    operation: str,
+    checks: Checks,
+    root: Path,
+    layer: str | None = None,
+) -> list[Problem]:
+    """Every reason ``operation`` on ``cfg``'s stacks would fail before changing anything; for
+    a preview or up of the platform layers, that includes the account's bootstrap."""
     problems: list[Problem] = []
     if checks.which("pulumi") is None:
         problems.append(
@@ -320,7 +350,11 @@ def preflight(cfg: EnvironmentConfig, operation: str, checks: Checks, root: Path
     settings = stack_file_settings(config_file(cfg.environment, root))
     problems += _secrets_problems(cfg, backend, settings, checks)
     if cfg.is_cloud and operation in NEEDS_AWS:
-        problems += checks.identity(cfg)
+        identity = checks.identity(cfg)
+        problems += identity
+        platform = layer != ACCOUNT_LAYER
+        if not identity and platform and operation in ("preview", "up"):
+            problems += checks.account(cfg, settings)
     return problems
 
 
@@ -605,7 +639,7 @@ def orchestrate(
     if problems:
         raise OrchestrationError(request.action, problems)
     checks = checks or Checks()
-    problems = preflight(cfg, request.operation, checks, root)
+    problems = preflight(cfg, request.operation, checks, root, request.layer)
     if problems:
         raise OrchestrationError(request.action, problems)
     if engine is None:
