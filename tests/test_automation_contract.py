@@ -12,6 +12,7 @@ destroy. What the real engine then does is out of reach here.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import stat
@@ -26,6 +27,8 @@ from landfall.ops.orchestrate import AutomationEngine, Checks, Request, orchestr
 FAKE_PULUMI = r"""
 import json, os, sys
 
+import yaml
+
 args = [a for a in sys.argv[1:] if a != "--non-interactive"]
 with open(os.environ["FAKE_PULUMI_LOG"], "a", encoding="utf-8") as log:
     log.write(json.dumps(args) + "\n")
@@ -33,16 +36,56 @@ with open(os.environ["FAKE_PULUMI_LOG"], "a", encoding="utf-8") as log:
 def stack():
     return args[args.index("--stack") + 1]
 
+def fail(message):
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(255)
+
+def settings_file():
+    # Only the commands that run the program take --config-file; every other one reads the
+    # stack's own settings file, Pulumi.<stack>.yaml (pulumi/pulumi pkg/cmd/pulumi).
+    if "--config-file" in args:
+        return args[args.index("--config-file") + 1]
+    return f"Pulumi.{stack()}.yaml"
+
+def settings():
+    try:
+        with open(settings_file(), encoding="utf-8") as f:
+            return yaml.safe_load(f) or {}
+    except FileNotFoundError:
+        return {}
+
+def secrets_manager():
+    # No secrets provider in the settings file: the passphrase manager, which needs one.
+    if "secretsprovider" in settings():
+        return
+    if not ({"PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE"} & set(os.environ)):
+        fail("passphrase must be set with PULUMI_CONFIG_PASSPHRASE or "
+             "PULUMI_CONFIG_PASSPHRASE_FILE environment variables")
+
+def required_config():
+    # Keys Pulumi.yaml declares without a default must have a value in the stack's config.
+    with open("Pulumi.yaml", encoding="utf-8") as f:
+        declared = (yaml.safe_load(f) or {}).get("config") or {}
+    config = settings().get("config") or {}
+    for key, spec in declared.items():
+        if not (isinstance(spec, dict) and "default" in spec) and key not in config:
+            fail(f"Stack '{stack()}' is missing configuration value '{key}'")
+
+RUNS_PROGRAM = ("preview", "up", "destroy", "refresh")
+if "--config-file" in args and args[0] not in RUNS_PROGRAM:
+    fail("unknown flag: --config-file")
 existing = set(filter(None, os.environ.get("FAKE_PULUMI_STACKS", "").split(",")))
 if args[:1] == ["version"]:
     print("v3.210.0")
 elif args[:2] == ["stack", "select"]:
     if stack() not in existing:
-        print(f"error: no stack named '{stack()}' found", file=sys.stderr)
-        sys.exit(255)
+        fail(f"no stack named '{stack()}' found")
 elif args[:2] == ["stack", "init"]:
-    pass
+    if os.environ.get("FAKE_PULUMI_MAY_CREATE") == "no":
+        fail("AccessDenied: s3:PutObject on .pulumi/stacks/ (this role may not create stacks)")
 elif args[:2] == ["stack", "history"]:
+    if "--show-secrets" in args:
+        secrets_manager()
     print(json.dumps([{
         "kind": "update", "startTime": "2025-01-01T00:00:00.000Z", "message": "",
         "environment": {}, "config": {}, "result": "succeeded",
@@ -51,7 +94,9 @@ elif args[:2] == ["stack", "history"]:
     }]))
 elif args[:2] == ["stack", "output"]:
     print(json.dumps({"clusterName": "landfall-test"}))
-elif args[0] in ("preview", "up", "destroy", "refresh"):
+elif args[0] in RUNS_PROGRAM:
+    required_config()
+    secrets_manager()
     planning = args[0] == "preview"
     urn = f"urn:pulumi:{stack()}::landfall::aws:ec2/vpc:Vpc::vpc"
     meta = {"op": "create", "urn": urn, "type": "aws:ec2/vpc:Vpc", "provider": ""}
@@ -86,6 +131,9 @@ def fake_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PATH", f"{bin_dir}:{__import__('os').environ['PATH']}")
     monkeypatch.setenv("FAKE_PULUMI_LOG", str(log))
     monkeypatch.delenv("PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK", raising=False)
+    # As in CI: no passphrase, so only a settings file's secrets provider can decrypt.
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE_FILE", raising=False)
     return log
 
 
@@ -131,28 +179,16 @@ def landfall(request: Request, root: Path) -> tuple[int, str]:
     return status, out.getvalue()
 
 
-def test_preview_creates_missing_stacks_and_passes_config_file_diff_and_policy_pack(
+def test_preview_passes_config_file_diff_and_policy_pack_and_never_creates_stacks(
     fake_cli: Path, repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("FAKE_PULUMI_STACKS", "test-network")
+    monkeypatch.setenv("FAKE_PULUMI_STACKS", "test-network,test-cluster,test-gitops")
     pack = repo / "policypack"
     status, out = landfall(Request("test", "preview", policy_packs=(pack,)), repo)
     assert status == 0, out
     ops = operations(fake_cli)
     config = str(repo / "Pulumi.test.yaml")
-    # test-network exists and is selected; the other two are created with the secrets provider
-    # that Pulumi.test.yaml names.
-    selects = [c for c in ops if c[:2] == ["stack", "select"]]
-    assert [c[c.index("--stack") + 1] for c in selects] == [
-        "test-network",
-        "test-cluster",
-        "test-gitops",
-    ]
-    inits = [c for c in ops if c[:2] == ["stack", "init"]]
-    assert [c[2] for c in inits] == ["test-cluster", "test-gitops"]
-    for init in inits:
-        provider = init[init.index("--secrets-provider") + 1]
-        assert provider == "awskms://alias/landfall-test-pulumi?region=eu-west-2"
+    assert not any(c[:2] == ["stack", "init"] for c in ops)
     previews = [c for c in ops if c[0] == "preview"]
     assert [c[c.index("--stack") + 1] for c in previews] == [
         "test-network",
@@ -218,3 +254,59 @@ def test_up_reports_the_update_summary_from_stack_history(
 def test_engine_for_a_repo_uses_its_work_dir(fake_cli: Path, repo: Path) -> None:
     stack = AutomationEngine(root=repo).stack("test-network", create=True)
     assert Path(stack.workspace.work_dir) == repo  # type: ignore[attr-defined]
+
+
+def test_a_preview_role_that_may_not_create_stacks_previews_what_exists(
+    fake_cli: Path, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read-only preview role cannot write a new stack into the state bucket."""
+    monkeypatch.setenv("FAKE_PULUMI_STACKS", "test-network")
+    monkeypatch.setenv("FAKE_PULUMI_MAY_CREATE", "no")
+    status, out = landfall(Request("test", "preview"), repo)
+    assert status == 0, out
+    assert [c[c.index("--stack") + 1] for c in operations(fake_cli) if c[0] == "preview"] == [
+        "test-network"
+    ]
+    assert "test-cluster does not exist; nothing to preview" in out
+
+
+def test_up_creates_a_missing_stack_with_the_settings_files_secrets_provider(
+    fake_cli: Path, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_PULUMI_STACKS", "")
+    status, out = landfall(Request("test", "up", layer="network"), repo)
+    assert status == 0, out
+    [init] = [c for c in operations(fake_cli) if c[:2] == ["stack", "init"]]
+    assert init[2] == "test-network"
+    provider = init[init.index("--secrets-provider") + 1]
+    assert provider == "awskms://alias/landfall-test-pulumi?region=eu-west-2"
+
+
+def test_every_operation_after_the_first_needs_no_stack_settings_file(
+    fake_cli: Path, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an up, refresh or destroy the Automation API reads `stack history`, which takes no
+    --config-file: with --show-secrets it would need Pulumi.<stack>.yaml's secrets provider
+    (absent in CI) or a passphrase, and fail after AWS was already changed."""
+    monkeypatch.setenv("FAKE_PULUMI_STACKS", "test-network,test-cluster,test-gitops")
+    assert not (repo / "Pulumi.test-network.yaml").exists()
+    for operation in ("up", "refresh", "destroy"):
+        status, out = landfall(Request("test", operation, layer="network"), repo)
+        assert status == 0, out
+    histories = [c for c in operations(fake_cli) if c[:2] == ["stack", "history"]]
+    assert len(histories) == 3 and not any("--show-secrets" in c for c in histories)
+
+
+def test_the_local_environment_satisfies_the_projects_declared_config(
+    fake_cli: Path, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pulumi.yaml's config keys without a default are required of every stack: one the local
+    settings lack would fail `pulumi up --stack local-gitops` before the program runs."""
+    monkeypatch.setenv("FAKE_PULUMI_STACKS", "local-gitops")
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "")  # local: the passphrase provider
+    checks = dataclasses.replace(
+        passing_checks(), environ={"PULUMI_BACKEND_URL": "file://~", "PULUMI_CONFIG_PASSPHRASE": ""}
+    )
+    out = io.StringIO()
+    status = orchestrate(Request("local", "up"), checks=checks, out=out, root=repo)
+    assert status == 0, out.getvalue()

@@ -193,6 +193,11 @@ def bootstrapped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 ROOT = PROJECT_ROOT  # the bootstrapped copy while the tests run
+# Stacks that exist (a preview creates none).
+DEPLOYED = {
+    env: [f"{env}-{layer}" for layer in ("network", "cluster", "gitops")]
+    for env in ("test", "prod")
+}
 ZONE_NS = ("ns-1.awsdns-01.org", "ns-2.awsdns-02.co.uk", "ns-3.awsdns-03.com", "ns-4.awsdns-04.net")
 
 
@@ -231,11 +236,12 @@ def test_up_runs_network_cluster_gitops_in_order_with_the_environment_config_fil
         assert kwargs["color"] == "never"
         assert callable(kwargs["on_event"])
         assert kwargs["policy_packs"] is None
+        assert kwargs["show_secrets"] is False  # `stack history` takes no --config-file
     assert "test-network  succeeded  2" in out  # the summary table: 2 created
 
 
 def test_preview_asks_for_a_diff_and_runs_the_policy_packs(tmp_path: Path) -> None:
-    engine = FakeEngine()
+    engine = FakeEngine(existing=DEPLOYED["prod"])
     pack = tmp_path / "policypack"
     status, _ = run(Request("prod", "preview", policy_packs=(pack,)), engine)
     assert status == 0
@@ -277,7 +283,7 @@ def test_local_has_only_the_gitops_stack() -> None:
 
 
 def test_layer_limits_the_operation_to_one_stack() -> None:
-    engine = FakeEngine()
+    engine = FakeEngine(existing=DEPLOYED["test"])
     run(Request("test", "preview", layer="cluster"), engine)
     assert engine.ops() == [("test-cluster", "preview")]
 
@@ -351,7 +357,9 @@ def test_destroy_stops_when_a_downstream_stack_fails_so_upstreams_stay() -> None
 
 
 def test_preview_goes_on_after_a_failed_stack() -> None:
-    engine = FakeEngine(failures={("test-network", "preview"): "error: bad"})
+    engine = FakeEngine(
+        existing=DEPLOYED["test"], failures={("test-network", "preview"): "error: bad"}
+    )
     status, out = run(Request("test", "preview"), engine)
     assert status == 1
     assert [s for s, _ in engine.ops()] == ["test-network", "test-cluster", "test-gitops"]
@@ -369,7 +377,9 @@ def test_destroying_a_stack_that_does_not_exist_is_not_an_error() -> None:
 
 def test_report_file_holds_the_table_and_each_stacks_engine_output(tmp_path: Path) -> None:
     report = tmp_path / "preview.md"
-    engine = FakeEngine(failures={("test-gitops", "preview"): "error: gitops broke"})
+    engine = FakeEngine(
+        existing=DEPLOYED["test"], failures={("test-gitops", "preview"): "error: gitops broke"}
+    )
     run(Request("test", "preview", report_file=report), engine)
     text = report.read_text()
     assert text.startswith("### `landfall preview test` failed")
@@ -748,3 +758,16 @@ def test_a_platform_up_or_preview_needs_the_accounts_bootstrap() -> None:
         checks = RecordingChecks()
         status, _ = run(request, FakeEngine(), checks.build(account=missing))
         assert status == 0 and "account test" not in checks.consulted
+
+
+def test_a_preview_never_creates_a_stack() -> None:
+    engine = FakeEngine(existing=["test-network"])
+    status, out = run(Request("test", "preview"), engine)
+    assert status == 0
+    assert engine.selected == [
+        ("test-network", False),
+        ("test-cluster", False),
+        ("test-gitops", False),
+    ]
+    assert engine.ops() == [("test-network", "preview")]
+    assert "test-cluster does not exist; nothing to preview" in out

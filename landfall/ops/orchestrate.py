@@ -58,7 +58,9 @@ from landfall.ops.progress import (
 
 OPERATIONS: tuple[str, ...] = ("preview", "up", "destroy", "refresh", "outputs")
 # Operations that create a missing stack (the others need it to exist).
-CREATES_STACK = frozenset({"preview", "up"})
+# Only `up` creates a missing stack: a preview runs as the read-only CI role, which may not
+# write a new stack into the state backend, and has nothing to show for a stack never deployed.
+CREATES_STACK = frozenset({"up"})
 # Operations after whose failure the remaining stacks are not attempted: a half-built upstream
 # must not be built upon, and a downstream stack that failed to go away must keep its upstream.
 STOPS_ON_FAILURE = frozenset({"up", "destroy"})
@@ -119,6 +121,7 @@ class StackOps(Protocol):
         on_event: OnEvent | None = ...,
         config_file: str | None = ...,
         target: list[str] | None = ...,
+        show_secrets: bool = ...,
     ) -> Any: ...
 
     def destroy(
@@ -127,6 +130,7 @@ class StackOps(Protocol):
         color: str | None = ...,
         on_event: OnEvent | None = ...,
         config_file: str | None = ...,
+        show_secrets: bool = ...,
     ) -> Any: ...
 
     def refresh(
@@ -135,6 +139,7 @@ class StackOps(Protocol):
         color: str | None = ...,
         on_event: OnEvent | None = ...,
         config_file: str | None = ...,
+        show_secrets: bool = ...,
     ) -> Any: ...
 
     def outputs(self) -> Mapping[str, Any]: ...
@@ -425,12 +430,21 @@ def _call(stack: StackOps, request: Request, cfg_file: Path, progress: Progress)
         return stack.preview(
             diff=True, policy_packs=packs, color=color, on_event=on_event, config_file=config
         )
+    # show_secrets=False: after the operation the Automation API reads `pulumi stack history`,
+    # which takes no --config-file; with --show-secrets it would need Pulumi.<stack>.yaml's secrets
+    # provider (there is none: the settings are Pulumi.<env>.yaml) or a passphrase.
     if request.operation == "up":
-        return stack.up(policy_packs=packs, color=color, on_event=on_event, config_file=config)
+        return stack.up(
+            policy_packs=packs,
+            color=color,
+            on_event=on_event,
+            config_file=config,
+            show_secrets=False,
+        )
     if request.operation == "destroy":
-        return stack.destroy(color=color, on_event=on_event, config_file=config)
+        return stack.destroy(color=color, on_event=on_event, config_file=config, show_secrets=False)
     if request.operation == "refresh":
-        return stack.refresh(color=color, on_event=on_event, config_file=config)
+        return stack.refresh(color=color, on_event=on_event, config_file=config, show_secrets=False)
     raise ValueError(f"unknown operation {request.operation!r}")
 
 
@@ -493,6 +507,7 @@ def await_delegation(
         out.write(f"  creating the hosted zone {domain} first (nothing delegates it yet)\n")
         stack.up(
             target=[zone_urn(cfg)],
+            show_secrets=False,
             color="never",
             on_event=progress.on_event,
             config_file=str(cfg_file),
