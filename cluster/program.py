@@ -48,7 +48,6 @@ from landfall.program.provider import aws_provider, component_opts
 
 def run(cfg: EnvironmentConfig) -> None:
     cluster_cfg = cfg.require("cluster", cfg.cluster)
-    gitops = cfg.require("gitops", cfg.gitops)
     region, account, env = str(cfg.region), str(cfg.account_id), cfg.environment
     provider = aws_provider(cfg, "cluster")
     opts = component_opts(provider)
@@ -63,7 +62,8 @@ def run(cfg: EnvironmentConfig) -> None:
         deployer_role_arn(provider),
         keep_creator_admin=cluster_cfg.keep_creator_admin,
     )
-    subjects = notifier_subjects(gitops.url, gitops.branch, cluster_cfg.ci_notifier_subjects)
+    ci = cfg.require("ci", cfg.ci)
+    subjects = notifier_subjects(ci.repository, cluster_cfg.ci_notifier_subjects)
 
     cluster = EksCluster(
         "eks",

@@ -34,7 +34,6 @@ ALIAS_BOMB = "\n".join(
     ]
 )
 TAGS = "  landfall:tags:\n    CostCentre: platform-test\n    Owner: platform-team\n"
-GITHUB = "ssh://git@github.com/example/landfall-fleet.git"
 PROD_EXEMPTION = (
     "  landfall:policyExemptions:\n"
     "    - {policy: rds-multi-az, reason: saving money in prod for now}\n"
@@ -147,9 +146,9 @@ CASES: list[tuple[str, str, Edit, str]] = [
     ),
     (
         "test",
-        "fleet on another forge without notifier subjects",
-        replace(GITHUB, GITHUB.replace("github.com", "gitlab.com")),
-        "gitops.url",
+        "CI repository not owner/name",
+        replace("repository: example/landfall ", "repository: landfall "),
+        "ci.repository",
     ),
     ("test", "whole file a list", lambda text: "- a\n- b\n", "Pulumi.test.yaml"),
 ]

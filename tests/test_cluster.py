@@ -542,7 +542,7 @@ def test_flux_source_controller_pulls_charts_from_ecr(plan, net, cfg):
 # --- CI notifier (R5) ---------------------------------------------------------------------------
 
 
-def test_ci_notifier_is_trusted_by_github_actions_of_the_fleet_only(plan, cfg):
+def test_ci_notifier_is_trusted_by_the_deploy_workflows_of_this_repository_only(plan, cfg):
     # The account's one GitHub provider is the bootstrap stack's (tests/test_bootstrap.py).
     assert of_type(plan, "aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
     [statement] = trust(plan, "ci-notifier")
@@ -553,7 +553,7 @@ def test_ci_notifier_is_trusted_by_github_actions_of_the_fleet_only(plan, cfg):
     assert statement["Condition"] == {
         "StringEquals": {
             f"{host}:aud": "sts.amazonaws.com",
-            f"{host}:sub": "repo:example/landfall-fleet:ref:refs/heads/main",
+            f"{host}:sub": "repo:example/landfall:ref:refs/heads/main",
         }
     }
     assert grants(inline(plan, "ci-notifier")) == {

@@ -8,19 +8,21 @@ import json
 
 import pulumi
 import pytest
+import yaml
 from fleet_support import FLUX_CRDS, load_crds
+from project import PROJECT_ROOT
 
 from landfall.config import SsoMapping
 from landfall.config.errors import ConfigError
 from landfall.logic.aws_facts import is_graviton as is_arm_instance_type
 from landfall.logic.eks import (
+    DEPLOY_BRANCH,
     ami_type,
     bottlerocket_settings,
     kubeconfig_cluster,
     notifier_subjects,
     toml,
 )
-from landfall.logic.github import github_repository
 from landfall.logic.rbac import (
     FLUX_DELIVERY,
     FLUX_NOTIFICATION,
@@ -141,28 +143,26 @@ def test_kubeconfig_cluster_reads_object_or_json():
 # --- CI notifier --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "ssh://git@github.com/example/landfall-fleet.git",
-        "https://github.com/example/landfall-fleet",
-        "https://github.com/example/landfall-fleet.git",
-    ],
-)
-def test_notifier_trusts_exactly_the_fleet_repository_branch(url):
-    assert github_repository(url) == "example/landfall-fleet"
-    assert notifier_subjects(url, "main") == ["repo:example/landfall-fleet:ref:refs/heads/main"]
+def test_the_notifier_trusts_the_main_branch_of_this_repository():
+    assert notifier_subjects("example/landfall") == ["repo:example/landfall:ref:refs/heads/main"]
 
 
-def test_configured_notifier_subjects_replace_the_derived_one():
-    subjects = ["repo:example/payments:ref:refs/heads/main"]
-    assert notifier_subjects("ssh://git@gitlab.com/example/fleet.git", "main", subjects) == subjects
+def test_listed_notifier_subjects_are_added_once():
+    own = "repo:example/landfall:ref:refs/heads/main"
+    extra = "repo:example/payments:ref:refs/heads/main"
+    assert notifier_subjects("example/landfall", [extra, own]) == [own, extra]
 
 
-def test_notifier_without_a_github_fleet_is_a_config_error():
-    with pytest.raises(ConfigError) as err:
-        notifier_subjects("ssh://git@gitlab.com/example/fleet.git", "main")
-    assert "landfall:gitops.url" in str(err.value)
+def test_the_notify_jobs_present_the_subject_the_notifier_trusts():
+    """GitHub's sub claim is ``repo:<repo>:environment:<env>`` for a job that names an
+    environment, else ``repo:<repo>:ref:<ref>``: the notify jobs must name none and run on
+    pushes to the deploy branch only."""
+    workflow = yaml.safe_load((PROJECT_ROOT / ".github/workflows/deploy.yml").read_text())
+    triggers = workflow.get("on", workflow.get(True))
+    assert triggers == {"push": {"branches": [DEPLOY_BRANCH]}}
+    notify = {n: j for n, j in workflow["jobs"].items() if n.startswith("notify")}
+    assert set(notify) == {"notify-test", "notify-prod"}
+    assert all("environment" not in job for job in notify.values())
 
 
 def test_github_trust_pins_subject_and_audience_without_wildcards():

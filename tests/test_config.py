@@ -307,12 +307,7 @@ def test_gitops_source_settings(gitops, complaint):
 def test_oci_source_with_a_semver_range_loads():
     data = raw("test")
     data["landfall:gitops"] = {"source": "oci", "ociRepository": "fleet", "ociSemver": ">=1.0.0"}
-    # No fleet repository URL to derive the CI notifier's subject from: it must be listed.
-    key, _, fix = only_problem("test", data)
-    assert key == "landfall:gitops.url" and "ciNotifierSubjects" in fix
-    data["landfall:cluster"]["ciNotifierSubjects"] = [
-        "repo:example/landfall-fleet:ref:refs/heads/main"
-    ]
+    # No fleet URL is needed: the CI notifier trusts this repository (ci.repository).
     assert load_environment("test", data).gitops.oci_semver == ">=1.0.0"
 
 

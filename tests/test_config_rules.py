@@ -442,18 +442,9 @@ def test_an_unpinned_flux_version_is_refused_at_load_time() -> None:
     assert "2.6.0" in problem.problem
 
 
-def test_a_non_github_git_url_is_refused_without_notifier_subjects() -> None:
-    one_problem(
-        section("gitops", url="ssh://git@gitlab.example.com/platform/fleet.git"),
-        "gitops.url",
-        "ssh://git@github.com/",
-    )
-
-
-def test_a_non_github_git_url_loads_with_notifier_subjects() -> None:
+def test_a_fleet_outside_github_loads_the_notifier_trusts_this_repository() -> None:
     def edit(raw: Raw) -> None:
         raw["landfall:gitops"]["url"] = "ssh://git@gitlab.example.com/platform/fleet.git"
-        raw["landfall:cluster"]["ciNotifierSubjects"] = ["repo:example/app:ref:refs/heads/main"]
 
     assert loads(edit).gitops is not None
 

@@ -707,9 +707,9 @@ class ClusterConfig(Strict):
         ]
     ] = Field(
         default_factory=list,
-        description="GitHub Actions OIDC subjects the CI notifier role trusts (R5), each exactly "
-        "(no wildcards). Empty: the fleet repository's tracked branch, derived from `gitops.url` "
-        "(which must then be on github.com).",
+        description="More GitHub Actions OIDC subjects the CI notifier role trusts (R5), each "
+        "exactly (no wildcards), e.g. application repositories' main branches. The main branch "
+        "of `ci.repository`, whose deploy workflow runs the notify jobs, is always trusted.",
     )
     sso_mappings: list[SsoMapping] = Field(
         default_factory=list,

@@ -23,7 +23,6 @@ from landfall.config.model import (
 )
 from landfall.logic import aws_facts
 from landfall.logic.cidr import CidrPlanError
-from landfall.logic.github import github_repository
 from landfall.logic.versions import FLUX_RELEASES, SUPPORTED_KUBERNETES_VERSIONS
 
 # --- cross-field checks, each yielding a Problem -----------------------------------------------
@@ -503,24 +502,6 @@ def _gitops_problems(cfg: EnvironmentConfig) -> list[Problem]:
                 f"{gitops.flux_version!r} is not a Flux version this code pins",
                 f"use one of {', '.join(pinned)} (or add a release to FLUX_RELEASES in "
                 "landfall/logic/flux.py)",
-            )
-        )
-    cluster = cfg.cluster
-    # The CI notifier trusts the fleet repository's branch unless subjects are listed; with the
-    # OCI source (no url) or a repository outside github.com there is nothing to derive them from.
-    if (
-        cfg.is_cloud
-        and cluster is not None
-        and not cluster.ci_notifier_subjects
-        and github_repository(gitops.url) is None
-    ):
-        problems.append(
-            Problem(
-                f"{k}gitops.url",
-                f"{gitops.url!r} is not a github.com URL, so the CI notifier role has no "
-                "GitHub repository to trust",
-                "use the fleet's github.com URL (ssh://git@github.com/<org>/<repo>.git) or "
-                "list the trusted subjects in cluster.ciNotifierSubjects",
             )
         )
     return problems

@@ -12,7 +12,6 @@ from typing import Any
 from landfall.config import NAMESPACE
 from landfall.config.errors import ConfigError, Problem
 from landfall.logic.aws_facts import is_graviton
-from landfall.logic.github import github_repository
 
 CONFIG_SOURCE = "Pulumi config"
 
@@ -104,27 +103,15 @@ def toml(tables: Mapping[str, Mapping[str, Any]]) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def notifier_subjects(
-    gitops_url: str | None, branch: str, configured: Sequence[str] = ()
-) -> list[str]:
-    """The GitHub Actions OIDC subjects the CI notifier trusts: ``cluster.ciNotifierSubjects`` if
-    set (e.g. application repositories' main branches), else workflows on the tracked branch of
-    the fleet repository, where a merged version change is what Flux should fetch early (R4, R5).
-    Raises ConfigError when neither names a repository: there is nothing to pin trust to."""
-    if configured:
-        return list(configured)
-    repository = github_repository(gitops_url)
-    if repository is None:
-        raise ConfigError(
-            CONFIG_SOURCE,
-            [
-                Problem(
-                    f"{NAMESPACE}:gitops.url",
-                    f"{gitops_url!r} is not a github.com URL, so the CI notifier role has no "
-                    "GitHub repository to trust",
-                    "use the fleet's github.com URL (ssh://git@github.com/<org>/<repo>.git) or "
-                    "list the trusted subjects in cluster.ciNotifierSubjects",
-                )
-            ],
-        )
-    return [f"repo:{repository}:ref:refs/heads/{branch}"]
+# The branch whose pushes run deploy.yml, whose notify jobs assume the notifier role.
+DEPLOY_BRANCH = "main"
+
+
+def notifier_subjects(ci_repository: str, configured: Sequence[str] = ()) -> list[str]:
+    """The GitHub Actions OIDC subjects the CI notifier trusts: the main branch of this platform
+    repository (``ci.repository``), whose deploy workflow runs the notify jobs (R5) after each
+    `up`, and the subjects of ``cluster.ciNotifierSubjects`` (e.g. application repositories
+    whose CI should make Flux fetch a new version early). A job without a GitHub environment,
+    on a push to main, presents ``repo:<owner>/<repo>:ref:refs/heads/main``."""
+    own = f"repo:{ci_repository}:ref:refs/heads/{DEPLOY_BRANCH}"
+    return [own, *(s for s in configured if s != own)]
