@@ -5,7 +5,9 @@ props, the CrossGuard pack built and driven without the engine, and the offline 
 from __future__ import annotations
 
 import json
+import re
 import runpy
+import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Any
 
 import pulumi_aws as aws
 import pytest
+from project import PROJECT_ROOT
 from pulumi.runtime import config as pulumi_config
 
 from landfall.baseline.evaluate import PolicyReport, evaluate_plan
@@ -1403,3 +1406,29 @@ def test_plan_command_reports_policy_and_exit_status(tmp_path, capsys, monkeypat
     assert cli.main(["plan", "test"]) == 1
     printed = capsys.readouterr().out
     assert "VIOLATION rds-multi-az" in printed and "exits with status 1" in printed
+
+
+def test_the_pack_needs_nothing_beyond_the_projects_own_dependencies() -> None:
+    """Pulumi creates .venv from requirements.txt (``-e .``: no dev extras) when a user runs the
+    raw CLI, and the pack runs in that .venv: every distribution it imports must be a main
+    dependency of the project."""
+    import ast
+    import tomllib
+
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
+    main = {
+        re.split(r"[<>=\[ ;]", d, maxsplit=1)[0].lower()
+        for d in pyproject["project"]["dependencies"]
+    }
+    assert (PROJECT_ROOT / "requirements.txt").read_text().split("\n")[-2:] == ["-e .", ""]
+    tree = ast.parse((PROJECT_ROOT / "policypack" / "__main__.py").read_text())
+    imported = {
+        (n.module if isinstance(n, ast.ImportFrom) else a.name).split(".")[0]
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Import | ast.ImportFrom)
+        and (not isinstance(n, ast.ImportFrom) or n.level == 0)
+        for a in (n.names if isinstance(n, ast.Import) else [n.names[0]])
+    }
+    third_party = {m for m in imported if m not in sys.stdlib_module_names and m != "landfall"}
+    assert third_party, "the pack imports nothing?"
+    assert {m.replace("_", "-") for m in third_party} <= main
