@@ -1,7 +1,8 @@
 """Layer 0, the bootstrap stack: what the account must hold before the other stacks (R26).
 
 The service-linked roles and the GitHub OIDC provider (account-wide, adopted where they exist),
-the CI roles of this environment, and the Flux deploy-key secret. It looks the account up first
+the CI roles of this environment, the GitHub connection of its CI runners, and the Flux
+deploy-key secret. It looks the account up first
 (landfall.program.lookups) and adopts what exists, so it is idempotent on a fresh account and a
 used one. The state bucket and the secrets-provider key come before any stack can run; `landfall
 bootstrap ENV` creates those (landfall.ops.bootstrap) and this stack only reads the key.
@@ -15,6 +16,7 @@ from components.bootstrap.account_prerequisites import (
 )
 from components.bootstrap.ci_roles import CiRoles, CiRolesArgs
 from components.bootstrap.flux_deploy_key import FluxDeployKey, FluxDeployKeyArgs
+from components.bootstrap.github_connection import GithubConnection, GithubConnectionArgs
 from landfall.config import EnvironmentConfig
 from landfall.logic.contracts import BootstrapOutputs
 from landfall.logic.github import ci_subjects
@@ -57,6 +59,11 @@ def run(cfg: EnvironmentConfig) -> None:
             ),
             opts,
         )
+    connection = GithubConnection(
+        "github",
+        GithubConnectionArgs(name=f"{cfg.name_prefix}-github", production=cfg.is_production),
+        opts,
+    )
     preview_subjects, deploy_subjects = ci_subjects(ci.repository, cfg.environment)
     roles = CiRoles(
         "ci",
@@ -80,5 +87,6 @@ def run(cfg: EnvironmentConfig) -> None:
             preview_role_arn=roles.preview_role_arn,
             deploy_role_arn=roles.deploy_role_arn,
             deploy_key_secret_arn=deploy_key.arn if deploy_key else "",
+            github_connection_arn=connection.arn,
         )
     )

@@ -80,6 +80,7 @@ def run(cfg: EnvironmentConfig) -> None:
             keep_creator_admin=cluster_cfg.keep_creator_admin,
             production=cfg.is_production,
             upgrade_support_type=cluster_cfg.upgrade_policy,
+            api_client_security_group_ids=[network.ci_runner_security_group_id],
         ),
         opts,
     )

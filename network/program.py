@@ -7,6 +7,7 @@ without touching them; everything the next stacks need is exported as NetworkOut
 from __future__ import annotations
 
 from components.network.alb import Alb, AlbArgs
+from components.network.ci_runner import CiRunner, CiRunnerArgs
 from components.network.database import Database, DatabaseArgs
 from components.network.dns import Dns, DnsArgs
 from components.network.kms import KmsKeys, KmsKeysArgs
@@ -21,9 +22,9 @@ from landfall.program.provider import aws_provider, component_opts, parent_zone_
 
 def run(cfg: EnvironmentConfig) -> None:
     # Sections are validated as present for cloud environments before any layer runs.
-    net, dns, db, search, registry, gitops = (
+    net, dns, db, search, registry, gitops, ci = (
         cfg.require(name, getattr(cfg, name))
-        for name in ("network", "dns", "database", "search", "registry", "gitops")
+        for name in ("network", "dns", "database", "search", "registry", "gitops", "ci")
     )
     region, account = str(cfg.region), str(cfg.account_id)
     prod = cfg.is_production
@@ -146,6 +147,21 @@ def run(cfg: EnvironmentConfig) -> None:
         ),
         opts,
     )
+    runner = CiRunner(
+        "ci-runner",
+        CiRunnerArgs(
+            name_prefix=cfg.name_prefix,
+            region=region,
+            account_id=account,
+            repository=ci.repository,
+            connection_arn=account_prerequisites.github_connection_arn,
+            vpc_id=vpc.vpc_id,
+            private_subnet_ids=vpc.subnet_ids["private"],
+            log_kms_key_arn=keys.arns["data"],
+            log_retention_days=net.flow_log_retention_days,
+        ),
+        opts,
+    )
 
     export_outputs(
         NetworkOutputs(
@@ -187,5 +203,7 @@ def run(cfg: EnvironmentConfig) -> None:
             secrets_kms_key_arn=keys.arns["secrets"],
             data_kms_key_arn=keys.arns["data"],
             registry_kms_key_arn=keys.arns["registry"],
+            ci_runner_project_name=runner.project_name,
+            ci_runner_security_group_id=runner.security_group_id,
         )
     )

@@ -772,3 +772,16 @@ def test_an_upgrade_policy_eks_does_not_know_is_refused():
     raw["landfall:cluster"] = {**raw["landfall:cluster"], "upgradePolicy": "LTS"}
     with pytest.raises(ConfigError, match="upgradePolicy"):
         load_environment("test", raw)
+
+
+def test_only_the_ci_runners_are_let_in_to_the_api(plan, net):
+    """R27: the CI runners reach the (private) endpoint from inside the VPC."""
+    [rule] = of_type(plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert rule.inputs["securityGroupId"] == plan.outputs["clusterSecurityGroupId"]
+    assert rule.inputs["referencedSecurityGroupId"] == net["ciRunnerSecurityGroupId"]
+    assert (rule.inputs["fromPort"], rule.inputs["toPort"], rule.inputs["ipProtocol"]) == (
+        443,
+        443,
+        "tcp",
+    )
+    assert "cidrIpv4" not in rule.inputs

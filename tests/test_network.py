@@ -396,3 +396,68 @@ def test_a_parent_zone_gets_the_delegation_before_the_certificate_is_validated()
 def test_without_a_parent_zone_nothing_writes_a_delegation(net):
     ns = [r for r in of_type(net, "aws:route53/record:Record") if r.inputs.get("type") == "NS"]
     assert ns == []
+
+
+# --- CI runners inside the VPC (R27) -------------------------------------------------------
+
+
+def codebuild_enum(shape: str) -> list[str]:
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("codebuild")
+    return list(model.shape_for(shape).enum)
+
+
+def test_the_ci_runner_runs_in_the_private_subnets_with_https_out_only(env, net, env_plan):
+    project = one(net, "aws:codebuild/project:Project")
+    group = one(net, "aws:ec2/securityGroup:SecurityGroup", "ci-runner")
+    vpc = project.inputs["vpcConfig"]
+    assert vpc["subnets"] == net.outputs["privateSubnetIds"]
+    assert vpc["securityGroupIds"] == [net.outputs["ciRunnerSecurityGroupId"]]
+    assert group.inputs.get("ingress", []) == []
+    assert [(e["fromPort"], e["toPort"], e["protocol"]) for e in group.inputs["egress"]] == [
+        (443, 443, "tcp")
+    ]
+    assert project.inputs["name"] == net.outputs["ciRunnerProjectName"] == f"landfall-{env}-runner"
+    # The values AWS accepts (botocore's CodeBuild model).
+    environment = project.inputs["environment"]
+    assert environment["type"] in codebuild_enum("EnvironmentType")
+    assert environment["computeType"] in codebuild_enum("ComputeType")
+    assert environment["privilegedMode"] is False
+    source = project.inputs["source"]
+    assert source["type"] in codebuild_enum("SourceType")
+    assert source["auth"]["type"] in codebuild_enum("SourceAuthType")
+    connection = env_plan(env).stacks["bootstrap"].outputs["githubConnectionArn"]
+    assert source["auth"]["resource"] == connection
+    assert source["location"] == "https://github.com/example/landfall.git"
+    assert 5 <= project.inputs["buildTimeout"] <= 2160  # CodeBuild's range, in minutes
+    logs = project.inputs["logsConfig"]["cloudwatchLogs"]
+    group_names = {g.inputs["name"] for g in of_type(net, "aws:cloudwatch/logGroup:LogGroup")}
+    assert logs["groupName"] in group_names  # the KMS-encrypted group, not CodeBuild's own
+
+
+def test_the_ci_runner_starts_only_for_queued_workflow_jobs(net):
+    hook = one(net, "aws:codebuild/webhook:Webhook")
+    [group] = hook.inputs["filterGroups"]
+    assert group["filters"] == [{"type": "EVENT", "pattern": "WORKFLOW_JOB_QUEUED"}]
+    assert all(f["type"] in codebuild_enum("WebhookFilterType") for f in group["filters"])
+    assert hook.inputs["buildType"] in codebuild_enum("WebhookBuildType")
+
+
+def test_the_ci_runner_role_attaches_only_to_the_private_subnets(env, net, env_plan):
+    from iam_decisions import allowed
+
+    cfg = env_plan(env).config
+    role = one(net, "aws:iam/rolePolicy:RolePolicy", "ci-runner")
+    doc = role.inputs["policy"]
+    [permission] = [s for s in json.loads(doc)["Statement"] if "Condition" in s]
+    subnets = permission["Condition"]["StringEquals"]["ec2:Subnet"]
+    subnets = subnets if isinstance(subnets, list) else [subnets]
+    assert sorted(s.rsplit("/", 1)[1] for s in subnets) == sorted(net.outputs["privateSubnetIds"])
+    assert allowed([doc], "logs:PutLogEvents", "arn:aws:logs:x:1:log-group:/other:*") is False
+    assert allowed([doc], "ec2:CreateNetworkInterface", "*")
+    assert not allowed([doc], "ec2:RunInstances", "*")
+    assert not allowed([doc], "sts:AssumeRole", "*")  # the jobs use their own OIDC roles
+    assert (
+        permission["Resource"] == f"arn:aws:ec2:{cfg.region}:{cfg.account_id}:network-interface/*"
+    )

@@ -210,7 +210,12 @@ def test_notify_jobs_use_only_the_notifier_identity() -> None:
         assert "environment" not in job, job_id
         assert job["permissions"] == {"contents": "read", "id-token": "write"}
         actions = [s.get("uses", "run").split("@")[0] for s in job["steps"]]
-        assert actions == ["actions/checkout", CREDENTIALS_ACTION, "run"], job_id
+        assert actions == [
+            "actions/checkout",
+            "azure/setup-kubectl",
+            CREDENTIALS_ACTION,
+            "run",
+        ], job_id
         (text,) = runs(job)
         assert text.strip().startswith("scripts/flux-notify.sh"), job_id
 
@@ -296,3 +301,19 @@ def test_notify_refuses_bad_arguments_before_touching_anything(
     assert done.returncode == 2
     assert recorded(calls) == []
     assert "Usage" in done.stderr or "SOURCE_KIND" in done.stderr
+
+
+def test_jobs_that_reach_the_cluster_api_run_on_the_environments_vpc_runner(env_plan) -> None:
+    """R27: prod's endpoint is private, so every job that talks to the Kubernetes API (preview
+    and up of the cluster and gitops stacks, the Flux notify) runs on the CodeBuild runner the
+    network stack creates in that environment's VPC; its label names that project
+    (CodeBuild: ``codebuild-<project>-${{ github.run_id }}-${{ github.run_attempt }}``)."""
+    label = "codebuild-{project}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
+    for env in ("test", "prod"):
+        project = env_plan(env).stacks["network"].outputs["ciRunnerProjectName"]
+        cluster_facing = [*jobs_running("preview", env), *jobs_running("up", env)]
+        cluster_facing += [(i, j) for _, i, j, _ in all_jobs() if i == f"notify-{env}"]
+        assert len(cluster_facing) == 3, env
+        for job_id, job in cluster_facing:
+            runs_on = str(job["runs-on"]).replace("${{ matrix.env }}", env)
+            assert runs_on == label.format(project=project), (env, job_id)

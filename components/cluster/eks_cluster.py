@@ -31,6 +31,8 @@ class EksClusterArgs:
     # EKS support policy at the end of standard support: STANDARD or EXTENDED (explicit: EKS
     # defaults to EXTENDED, and its fee, when this is unset).
     upgrade_support_type: str = "STANDARD"
+    # Security groups whose members may reach the private API endpoint (the CI runners, R27).
+    api_client_security_group_ids: Sequence[pulumi.Input[str]] = ()
 
 
 class EksCluster(Component):
@@ -110,6 +112,17 @@ class EksCluster(Component):
         # With skip_default_security_groups this is the security group EKS creates for the
         # cluster: on the control-plane ENIs, and attached to every node by NodeGroups.
         self.security_group_id = cluster.cluster_security_group_id
+        for index, client in enumerate(args.api_client_security_group_ids):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-client-{index}",
+                security_group_id=self.security_group_id,
+                referenced_security_group_id=client,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                description="The Kubernetes API for CI runners inside the VPC",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         # The name as an output of the created cluster, so that whatever uses it waits for it.
         self.name = self.security_group_id.apply(lambda _: args.name)
         self.finish()

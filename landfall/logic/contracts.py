@@ -26,6 +26,8 @@ class BootstrapOutputs:
     deploy_role_arn: Any
     # Empty when the fleet comes from OCI (no deploy key).
     deploy_key_secret_arn: Any
+    # The GitHub connection the CI runners fetch jobs through.
+    github_connection_arn: Any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +73,10 @@ class NetworkOutputs:
     secrets_kms_key_arn: Any
     data_kms_key_arn: Any
     registry_kms_key_arn: Any
+    # The CodeBuild project whose runners take the cluster-facing CI jobs, and their group
+    # (the cluster stack admits it to the API).
+    ci_runner_project_name: Any
+    ci_runner_security_group_id: Any
 
 
 def output_names(contract: type) -> list[str]:

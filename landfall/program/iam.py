@@ -368,6 +368,68 @@ def deploy_role_policy(account_id: str, protected_role_names: Sequence[str]) -> 
     ]
 
 
+def ci_runner_policy(
+    region: str,
+    account_id: str,
+    subnet_ids: pulumi.Input[list[str]],
+    log_group_arn: pulumi.Input[str],
+    connection_arn: pulumi.Input[str],
+) -> list[Statement]:
+    """The CodeBuild runner's own role: its network interfaces in the private subnets (CodeBuild
+    user guide, "Allow CodeBuild access to AWS services required to create a VPC network
+    interface"), its log group, and the GitHub connection. Nothing else: the jobs assume the CI
+    roles with their GitHub OIDC token, never this role's permissions."""
+    subnets = pulumi.Output.from_input(subnet_ids).apply(
+        lambda ids: [f"arn:aws:ec2:{region}:{account_id}:subnet/{i}" for i in ids]
+    )
+    return [
+        Statement(
+            sid="VpcNetworkInterfaces",
+            effect="Allow",
+            actions=[
+                "ec2:CreateNetworkInterface",
+                "ec2:DeleteNetworkInterface",
+                "ec2:DescribeDhcpOptions",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeVpcs",
+            ],
+            resources=["*"],
+        ),
+        Statement(
+            sid="NetworkInterfacesInThePrivateSubnetsOnly",
+            effect="Allow",
+            actions=["ec2:CreateNetworkInterfacePermission"],
+            resources=[f"arn:aws:ec2:{region}:{account_id}:network-interface/*"],
+            conditions=[
+                Condition(test="StringEquals", variable="ec2:Subnet", values=subnets),
+                Condition(
+                    test="StringEquals",
+                    variable="ec2:AuthorizedService",
+                    values=["codebuild.amazonaws.com"],
+                ),
+            ],
+        ),
+        Statement(
+            sid="WriteItsLogs",
+            effect="Allow",
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[pulumi.Output.concat(log_group_arn, ":*")],
+        ),
+        Statement(
+            sid="UseTheGitHubConnection",
+            effect="Allow",
+            actions=[
+                "codeconnections:GetConnection",
+                "codeconnections:GetConnectionToken",
+                "codeconnections:UseConnection",
+            ],
+            resources=[connection_arn],
+        ),
+    ]
+
+
 def ebs_csi_kms_policy(key_arn: pulumi.Input[str]) -> list[Statement]:
     """Let the EBS CSI driver create and attach volumes encrypted with ``key_arn`` (the grants
     are for EC2 only)."""
