@@ -168,6 +168,7 @@ def passing_checks() -> Checks:
         run=lambda args: (0, "{}"),
         identity=lambda cfg: [],
         account=lambda cfg, settings: [],
+        api=lambda cfg: [],
         zone_name_servers=lambda domain: ["ns-1.awsdns-01.org"],
         delegated_name_servers=lambda domain: {"ns-1.awsdns-01.org"},
     )

@@ -130,6 +130,7 @@ def doctor(
         None,
         settings or bootstrapped_settings(cfg),
         delegated_as_route53_says,
+        lambda endpoint: True,  # no network in tests; the reach itself is tested on its own
     )
 
 
@@ -731,3 +732,34 @@ def test_a_state_bucket_without_versions_fails(fake_aws: None) -> None:
     )
     (failure,) = only_failures(doctor(cfg))
     assert failure.check == "state bucket" and "versions" in failure.detail
+
+
+def test_reachable_opens_a_real_connection_and_gives_up_quickly() -> None:
+    """The real probe: a listening port answers; a closed one fails at once, not after the
+    Kubernetes provider's timeout."""
+    import socket
+
+    from landfall.ops.checks import reachable
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        assert reachable(f"https://127.0.0.1:{port}", timeout=1)
+    assert not reachable(f"https://127.0.0.1:{port}", timeout=1)  # nothing listens any more
+
+
+def test_doctor_says_when_the_cluster_api_is_out_of_reach(
+    fake_aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", PROD_ACCOUNT)
+    cfg = env("prod")
+    good_world(cfg)
+    make_cluster("landfall-prod", "1.35")
+    clients = clients_for(cfg)
+    findings = run_doctor(
+        cfg, clients, None, bootstrapped_settings(cfg), delegated_as_route53_says, lambda e: False
+    )
+    endpoint = by_check(findings)["cluster endpoint"]
+    assert endpoint.status == "FAIL" and "the endpoint is private" in endpoint.detail
+    assert "codebuild-landfall-prod-runner" in endpoint.fix

@@ -155,6 +155,7 @@ class RecordingChecks:
         identity: list[Problem] | None = None,
         cli: bool = True,
         account: list[Problem] | None = None,
+        api: list[Problem] | None = None,
     ) -> Checks:
         def which(name: str) -> str | None:
             self.consulted.append(f"which {name}")
@@ -172,12 +173,17 @@ class RecordingChecks:
             self.consulted.append(f"account {cfg.environment}")
             return list(account or [])
 
+        def check_api(cfg: Any) -> list[Problem]:
+            self.consulted.append(f"api {cfg.environment}")
+            return list(api or [])
+
         return Checks(
             which=which,
             environ=self.environ,
             run=run,
             identity=check_identity,
             account=check_account,
+            api=check_api,
             # The zone exists and its parent delegates it (the delegation tests vary this).
             zone_name_servers=lambda domain: list(ZONE_NS),
             delegated_name_servers=lambda domain: set(ZONE_NS),
@@ -434,6 +440,7 @@ def test_no_backend_when_url_unset_and_whoami_fails() -> None:
         run=whoami_fails,
         identity=lambda cfg: [],
         account=lambda cfg, settings: [],
+        api=lambda cfg: [],
     )
     problems = problems_of(checks)
     assert consulted == ["pulumi whoami --json"]
@@ -771,3 +778,19 @@ def test_a_preview_never_creates_a_stack() -> None:
     ]
     assert engine.ops() == [("test-network", "preview")]
     assert "test-cluster does not exist; nothing to preview" in out
+
+
+def test_a_machine_that_cannot_reach_the_cluster_api_is_told_before_anything_runs() -> None:
+    unreachable = [Problem("cluster endpoint", "cannot reach", "run it inside the VPC")]
+    for request in (Request("prod", "up"), Request("prod", "preview", layer="gitops")):
+        checks = RecordingChecks()
+        engine = FakeEngine(existing=DEPLOYED["prod"])
+        with pytest.raises(OrchestrationError, match="run it inside the VPC"):
+            run(request, engine, checks.build(api=unreachable))
+        assert engine.calls == []
+    # The network stack alone never talks to the cluster.
+    checks = RecordingChecks()
+    status, _ = run(
+        Request("prod", "up", layer="network"), FakeEngine(), checks.build(api=unreachable)
+    )
+    assert status == 0 and "api prod" not in checks.consulted

@@ -313,3 +313,46 @@ def report(findings: Sequence[Finding], title: str, as_json: bool) -> int:
     else:
         print(render_table(findings, title))
     return exit_status(findings)
+
+
+# --- can this machine reach the cluster API? ------------------------------------------------------
+
+ENDPOINT_TIMEOUT_SECONDS = 5.0
+
+
+def cluster_endpoint(eks: Any, cluster_name: str) -> str | None:
+    """The API endpoint of ``cluster_name``, None while the cluster does not exist."""
+    try:
+        return str(eks.describe_cluster(name=cluster_name)["cluster"]["endpoint"])
+    except AWS_ERRORS as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return None
+        raise
+
+
+def reachable(endpoint: str, timeout: float = ENDPOINT_TIMEOUT_SECONDS) -> bool:
+    """Whether a TCP connection to the endpoint's HTTPS port opens within ``timeout`` (a private
+    endpoint outside its VPC, or a public one outside the allowed CIDRs, never answers: the
+    Kubernetes provider would hang until its own timeout)."""
+    import socket
+    from urllib.parse import urlparse
+
+    url = urlparse(endpoint)
+    try:
+        with socket.create_connection((url.hostname or endpoint, url.port or 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def endpoint_problem(cfg: EnvironmentConfig, endpoint: str) -> tuple[str, str]:
+    """(what is wrong, the fix) when this machine cannot reach ``endpoint``."""
+    cluster = cfg.cluster
+    cidrs = ", ".join(cluster.endpoint_public_access_cidrs) if cluster else ""
+    where = f"the public endpoint admits only {cidrs}" if cidrs else "the endpoint is private"
+    return (
+        f"this machine cannot reach the cluster API {endpoint} ({where}); the cluster and gitops "
+        "stacks talk to it",
+        f"run it inside the {cfg.environment} VPC (the CI runner, codebuild-"
+        f"{cfg.name_prefix}-runner) or from a network in cluster.endpointPublicAccessCidrs",
+    )

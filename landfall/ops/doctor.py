@@ -11,7 +11,7 @@ service-linked roles, GitHub trust). See docs/doctor-verify.md.
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from landfall.config import EnvironmentConfig
@@ -30,10 +30,13 @@ from landfall.ops.checks import (
     Finding,
     Lookup,
     check_identity,
+    cluster_endpoint,
+    endpoint_problem,
     error_code,
     failed,
     guard,
     passed,
+    reachable,
     skipped,
     tag_dict,
     warned,
@@ -415,6 +418,21 @@ def check_addon_versions(eks: Any, cfg: EnvironmentConfig) -> list[Finding]:
     return [passed(check, f"the {len(ADDON_NAMES)} pinned add-ons exist for {version}")]
 
 
+def check_endpoint_reach(
+    eks: Any, cfg: EnvironmentConfig, cluster_name: str, reach: Callable[[str], bool]
+) -> list[Finding]:
+    """This machine can open the cluster API, which deploying the cluster and gitops stacks
+    needs (else the Kubernetes provider hangs until it times out)."""
+    check = "cluster endpoint"
+    endpoint = cluster_endpoint(eks, cluster_name)
+    if endpoint is None:
+        return [skipped(check, f"no cluster {cluster_name} yet")]
+    if reach(endpoint):
+        return [passed(check, f"{endpoint} answers from this machine")]
+    problem, fix = endpoint_problem(cfg, endpoint)
+    return [failed(check, problem, fix)]
+
+
 def _role_exists(iam: Any, name: str) -> bool:
     try:
         iam.get_role(RoleName=name)
@@ -560,6 +578,7 @@ def run_doctor(
     lookup: Lookup | None = None,
     settings: Mapping[str, Any] | None = None,
     parent_says: DelegatedNameServers = parent_delegation,
+    reach: Callable[[str], bool] = reachable,
 ) -> list[Finding]:
     """Every preflight check, in order; stops after the identity checks if they fail.
     ``settings``: the top-level keys of ``Pulumi.<env>.yaml`` besides ``config``."""
@@ -578,6 +597,9 @@ def run_doctor(
         "kubernetes version", check_kubernetes_version, clients("eks"), cfg, lookup.cluster_name
     )
     findings += guard("add-on versions", check_addon_versions, clients("eks"), cfg)
+    findings += guard(
+        "cluster endpoint", check_endpoint_reach, clients("eks"), cfg, lookup.cluster_name, reach
+    )
     findings += guard("state bucket", check_state_bucket, clients("s3"), cfg)
     findings += guard(
         "secrets provider", check_secrets_provider, clients("kms"), cfg, settings or {}

@@ -220,6 +220,30 @@ def account_prerequisites(cfg: EnvironmentConfig, settings: Mapping[str, Any]) -
 AccountCheck = Callable[[EnvironmentConfig, Mapping[str, Any]], list[Problem]]
 
 
+def api_reach(cfg: EnvironmentConfig) -> list[Problem]:
+    """The cluster API answers from this machine, or there is no cluster yet."""
+    from landfall.ops.checks import (
+        AWS_ERRORS,
+        AwsClients,
+        cluster_endpoint,
+        endpoint_problem,
+        reachable,
+    )
+
+    try:
+        endpoint = cluster_endpoint(AwsClients(cfg.region or "")("eks"), cfg.name_prefix)
+    except AWS_ERRORS:
+        return []  # not this check's to report: doctor and the engine say why EKS is unreadable
+    if endpoint is None or reachable(endpoint):
+        return []
+    problem, fix = endpoint_problem(cfg, endpoint)
+    return [Problem("cluster endpoint", problem, fix)]
+
+
+# The layers whose programs talk to the Kubernetes API (RBAC; Flux and the ConfigMap).
+API_LAYERS = frozenset({"cluster", "gitops"})
+
+
 @dataclass(frozen=True)
 class Checks:
     """Where the pre-flight checks look; tests replace each one."""
@@ -229,6 +253,7 @@ class Checks:
     run: CommandRunner = run_command
     identity: IdentityCheck = aws_identity
     account: AccountCheck = account_prerequisites
+    api: Callable[[EnvironmentConfig], list[Problem]] = api_reach
     # The DNS delegation `landfall up` waits for (landfall.ops.delegation).
     zone_name_servers: ZoneNameServers = field(default=lambda domain: _route53_zone(domain))
     delegated_name_servers: DelegatedNameServers = parent_delegation
@@ -360,6 +385,9 @@ def preflight(
         platform = layer != ACCOUNT_LAYER
         if not identity and platform and operation in ("preview", "up"):
             problems += checks.account(cfg, settings)
+        talks_to_api = layer is None or layer in API_LAYERS
+        if not identity and talks_to_api:
+            problems += checks.api(cfg)
     return problems
 
 
