@@ -41,10 +41,14 @@ from landfall.ops.checks import AwsClients
 from landfall.ops.orchestrate import (
     DELEGATION_POLL_SECONDS,
     DELEGATION_TIMEOUT_SECONDS,
+    GITHUB_COMMENT_CHARS,
+    REPORT_CHARS,
     Checks,
     OrchestrationError,
+    Outcome,
     Request,
     aws_identity,
+    markdown_report,
     orchestrate,
     preflight,
     stack_names,
@@ -794,3 +798,31 @@ def test_a_machine_that_cannot_reach_the_cluster_api_is_told_before_anything_run
         Request("prod", "up", layer="network"), FakeEngine(), checks.build(api=unreachable)
     )
     assert status == 0 and "api prod" not in checks.consulted
+
+
+def test_both_environments_reports_fit_in_one_github_comment(tmp_path: Path) -> None:
+    """GitHub refuses a comment over 65,536 characters; the PR comment is both environments'
+    reports under one header. Each keeps within its budget and keeps the end of every stack's
+    output (errors and summaries are last); the whole output goes to the .full.txt beside it."""
+    huge = {name: ("x" * 99 + "\n") * 1_000 + f"END OF {name}" for name in DEPLOYED["prod"]}
+    outcome = Outcome(
+        rows=[StackSummary(n, "succeeded", {"same": 1}, 1.0) for n in huge], details=huge
+    )
+    reports = [markdown_report(Request(env, "preview"), outcome) for env in ("test", "prod")]
+    header = "## Pulumi preview (landfall)\n\n"  # pull-request.yml's comment step
+    assert len(header + "\n".join(reports)) <= GITHUB_COMMENT_CHARS
+    for report in reports:
+        assert len(report) <= REPORT_CHARS
+        assert all(f"END OF {name}" in report for name in huge)
+        assert report.count("truncated: the whole output is in the workflow run's artifact") == 3
+
+
+def test_the_report_file_has_the_whole_output_beside_it(tmp_path: Path) -> None:
+    report = tmp_path / "preview.md"
+    run(Request("test", "preview", report_file=report), FakeEngine(existing=DEPLOYED["test"]))
+    full = (tmp_path / "preview.md.full.txt").read_text()
+    assert [line for line in full.splitlines() if line.startswith("==> ")] == [
+        "==> test-network",
+        "==> test-cluster",
+        "==> test-gitops",
+    ]

@@ -164,7 +164,12 @@ def test_prod_is_deployed_only_in_the_protected_prod_environment_after_test() ->
     assert test_id in ([needs] if isinstance(needs, str) else needs)
     deploy = load(WORKFLOWS / "deploy.yml")
     assert deploy["on"]["push"]["branches"] == ["main"]
-    assert deploy["concurrency"]["cancel-in-progress"] is False
+    # One run per environment at a time, never cancelled (an interrupted `pulumi up` leaves a
+    # locked, half-updated stack), and per job: a prod deploy awaiting approval does not hold
+    # the next merge's test deploy.
+    assert "concurrency" not in deploy
+    for env, job in (("test", test), ("prod", prod)):
+        assert job["concurrency"] == {"group": f"deploy-{env}", "cancel-in-progress": False}
 
 
 def test_pull_requests_preview_every_stack_of_test_and_prod_and_comment() -> None:
@@ -180,6 +185,10 @@ def test_pull_requests_preview_every_stack_of_test_and_prod_and_comment() -> Non
         assert "command" not in (install.get("with") or {})  # install the CLI only
     comment = workflow["jobs"]["comment"]
     assert comment["permissions"] == {"pull-requests": "write"}
+    # Forks get no OIDC token and a read-only token: no preview, no comment, no red run.
+    same_repo = "github.event.pull_request.head.repo.full_name == github.repository"
+    for job_id in ("preview", "comment"):
+        assert same_repo in workflow["jobs"][job_id]["if"], job_id
     assert any("gh pr comment" in text for text in runs(comment))
     checks = workflow["jobs"]["checks"]
     assert checks["uses"] == "./.github/workflows/checks.yml"

@@ -75,8 +75,11 @@ NEEDS_AWS = frozenset({"preview", "up", "destroy", "refresh"})
 SELF_MANAGED_BACKENDS = ("s3://", "gs://", "azblob://", "file://")
 # Lines of an engine error shown on the terminal (the whole text goes to the report file).
 ERROR_TAIL_LINES = 40
-# Per-stack preview text kept in the Markdown report (GitHub comments hold 65,536 characters).
-REPORT_STACK_CHARS = 12_000
+# The Markdown report is a pull-request comment, with the other environment's: GitHub refuses a
+# comment over 65,536 characters, so each report keeps within 30,000 (the stacks share it) and
+# the whole engine output goes to <report>.full.txt for the workflow's artifact.
+GITHUB_COMMENT_CHARS = 65_536
+REPORT_CHARS = 30_000
 
 
 class OrchestrationError(Exception):
@@ -615,14 +618,19 @@ def execute(
     return outcome
 
 
-def markdown_report(request: Request, outcome: Outcome) -> str:
-    """The Markdown a pull request comment shows: the table, then each stack's engine output."""
+def markdown_report(request: Request, outcome: Outcome, budget: int = REPORT_CHARS) -> str:
+    """The Markdown a pull request comment shows: the table, then each stack's engine output,
+    the end of each kept (errors and the summary are last), all within ``budget`` characters."""
     verdict = "failed" if outcome.failed else "succeeded"
     lines = [f"### `{request.action}` {verdict}", "", summary_markdown(outcome.rows), ""]
+    framing = 200  # each stack's <details> lines
+    spare = budget - len("\n".join(lines)) - framing * max(len(outcome.details), 1)
+    per_stack = max(spare // max(len(outcome.details), 1), 0)
     for name, text in outcome.details.items():
         body = text.strip()
-        if len(body) > REPORT_STACK_CHARS:
-            body = "… (truncated)\n" + body[-REPORT_STACK_CHARS:]
+        if len(body) > per_stack:
+            note = "… (truncated: the whole output is in the workflow run's artifact)\n"
+            body = note + body[len(body) - max(per_stack - len(note), 0) :]
         lines += [
             f"<details><summary>{name}</summary>",
             "",
@@ -695,4 +703,9 @@ def orchestrate(
     stream.write(f"\n{request.action}:\n{summary_table(outcome.rows)}\n")
     if request.report_file is not None:
         request.report_file.write_text(markdown_report(request, outcome) + "\n", encoding="utf-8")
+        full = request.report_file.with_name(request.report_file.name + ".full.txt")
+        full.write_text(
+            "\n\n".join(f"==> {name}\n{text}" for name, text in outcome.details.items()),
+            encoding="utf-8",
+        )
     return 1 if outcome.failed else 0
