@@ -22,10 +22,12 @@ from landfall.config import EnvironmentConfig
 from landfall.logic.contracts import BootstrapOutputs, ClusterOutputs, NetworkOutputs
 from landfall.logic.eks import notifier_subjects
 from landfall.logic.envmap import secrets_prefix
+from landfall.logic.prerequisites import ci_role_name
 from landfall.logic.rbac import NOTIFIER_GROUP
 from landfall.logic.versions import ADDON_VERSIONS
 from landfall.program.access import (
     AccessGrant,
+    CiPrincipals,
     access_grants,
     deployer_role_arn,
     resolve_sso_roles,
@@ -56,9 +58,16 @@ def run(cfg: EnvironmentConfig) -> None:
 
     sso_roles = resolve_sso_roles(cluster_cfg.sso_mappings, sso_role_lister(provider))
     # Checked before anything is declared: a creator that is also a mapped role is refused.
+    ci_roles = CiPrincipals(
+        deploy_role_name_arn=f"arn:aws:iam::{account}:role/"
+        + ci_role_name(cfg.name_prefix, "deploy"),
+        deploy_role_arn=account_prerequisites.deploy_role_arn,
+        preview_role_arn=account_prerequisites.preview_role_arn,
+    )
     people = access_grants(
         cluster_cfg.sso_mappings,
         sso_roles,
+        ci_roles,
         deployer_role_arn(provider),
         keep_creator_admin=cluster_cfg.keep_creator_admin,
     )

@@ -457,7 +457,7 @@ def test_diff_envs_goes_in_deployment_order_and_summarises_identity_differences(
     assert "principalArn" not in out  # ARNs differing only by account
     assert "StackReference" not in out  # test-network vs prod-network
     assert "'./clusters/test'" not in out  # a path differing only by the environment's name
-    summary = "8 values differ only by account/region/environment name (not listed)"
+    summary = "10 values differ only by account/region/environment name (not listed)"
     assert summary in sections["cluster"]
     assert "3 values differ only by account/region/environment name" in sections["gitops"]
     assert "1 value differs only by" in sections["network"]  # its bootstrap StackReference

@@ -237,13 +237,20 @@ def test_the_creator_does_not_silently_keep_cluster_admin(monkeypatch):
     plan = plan_cluster("test")
     child = _child_cluster_props(TransformRecordingMocks.seen)
     assert child["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is False
-    # The deploying role's admin access is an explicit, previewable access entry instead.
-    deployer = one(plan, ACCESS_ENTRY, "access-deployer")
-    assert deployer.inputs["principalArn"] == "arn:aws:iam::111111111111:role/deployer"
-    association = one(plan, ACCESS_POLICY, "access-deployer-cluster-admin")
-    assert association.inputs["policyArn"] == CLUSTER_ADMIN
-    assert association.inputs["accessScope"] == {"type": "cluster"}
-    assert len(of_type(plan, ACCESS_POLICY)) == 1  # nobody else gets an EKS admin policy
+    # The deploying identities' admin access is explicit, previewable entries instead: CI's
+    # deploy role (the bootstrap stack's) and the cluster-admin SSO mapping.
+    deployer = one(plan, ACCESS_ENTRY, "access-ci-deploy")
+    assert (
+        deployer.inputs["principalArn"] == "arn:aws:iam::111111111111:role/landfall-test-ci-deploy"
+    )
+    admins = {a.name: a for a in of_type(plan, ACCESS_POLICY)}
+    assert set(admins) == {
+        "access-ci-deploy-cluster-admin",
+        "access-sso-PlatformAdmin-cluster-admin",
+    }
+    for association in admins.values():
+        assert association.inputs["policyArn"] == CLUSTER_ADMIN
+        assert association.inputs["accessScope"] == {"type": "cluster"}
 
 
 def test_a_kept_creator_that_is_a_mapped_sso_role_fails_before_anything_is_declared(
@@ -280,18 +287,18 @@ def test_keep_creator_admin_keeps_the_bootstrap_grant_and_adds_no_deployer_entry
     plan = plan_cluster("test", raw)
     child = _child_cluster_props(TransformRecordingMocks.seen)
     assert child["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is True
-    assert "access-deployer" not in {r.name for r in of_type(plan, ACCESS_ENTRY)}
-    assert of_type(plan, ACCESS_POLICY) == []
-    assert of_type(plan, "time:index/sleep:Sleep") == []  # no new grant to wait for
+    # EKS makes the creator's entry; none is declared for it (the caller here: role/deployer).
+    principals = {r.inputs["principalArn"] for r in of_type(plan, ACCESS_ENTRY)}
+    assert "arn:aws:iam::111111111111:role/deployer" not in principals
 
 
 def test_rbac_waits_for_the_admin_grant_to_propagate(plan):
     """Access entries are eventually consistent: Kubernetes calls right after the association
     can be refused, so the first one (through the RBAC provider) waits 30s after it."""
-    [association] = of_type(plan, ACCESS_POLICY)
+    associations = of_type(plan, ACCESS_POLICY)
     [sleep] = of_type(plan, "time:index/sleep:Sleep")
     assert sleep.inputs["createDuration"] == "30s"
-    assert association.urn in sleep.options["dependsOn"]
+    assert associations and all(a.urn in sleep.options["dependsOn"] for a in associations)
     on_cluster = [r for r in plan.resources if r.type.startswith("kubernetes:")]
     assert on_cluster and all(sleep.urn in r.options["dependsOn"] for r in on_cluster)
 
@@ -635,7 +642,7 @@ def test_rbac_is_applied_with_this_clusters_kubeconfig_after_the_deployer_is_adm
     provider = one(plan, "pulumi:providers:kubernetes", "rbac")
     kubeconfig = json.loads(unwrap_secret(provider.inputs["kubeconfig"]))
     assert kubeconfig == json.loads(plan.outputs["kubeconfig"])
-    admin = one(plan, ACCESS_POLICY, "access-deployer-cluster-admin")
+    admin = one(plan, ACCESS_POLICY, "access-ci-deploy-cluster-admin")
     for resource in [*of_type(plan, CLUSTER_ROLE), *of_type(plan, BINDING)]:
         assert resource.options["provider"].startswith(provider.urn), resource.name
         assert waits_for(plan, resource, admin), resource.name
@@ -785,3 +792,18 @@ def test_only_the_ci_runners_are_let_in_to_the_api(plan, net):
         "tcp",
     )
     assert "cidrIpv4" not in rule.inputs
+
+
+def test_ci_previews_are_read_only_in_the_cluster(plan, env_plan, env):
+    """The preview role gets an entry in the read-only preview group, bound to `view`, and no
+    EKS access policy."""
+    preview_arn = env_plan(env).stacks["bootstrap"].outputs["previewRoleArn"]
+    entry = one(plan, ACCESS_ENTRY, "access-ci-preview")
+    assert entry.inputs["principalArn"] == preview_arn
+    assert entry.inputs["kubernetesGroups"] == ["landfall-ci-preview"]
+    assert "access-ci-preview-cluster-admin" not in {a.name for a in of_type(plan, ACCESS_POLICY)}
+    binding = one(plan, BINDING, "rbac-ci-preview")
+    assert binding.inputs["roleRef"]["name"] == "view"
+    assert binding.inputs["subjects"] == [
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "landfall-ci-preview"}
+    ]

@@ -31,7 +31,7 @@ from landfall.logic.rbac import (
     flux_aggregated_roles,
     notifier_role,
 )
-from landfall.program.access import AccessGrant, access_grants, resolve_sso_roles
+from landfall.program.access import AccessGrant, CiPrincipals, access_grants, resolve_sso_roles
 from landfall.program.eks import creator_admin_transform
 from landfall.program.iam import (
     ebs_csi_kms_policy,
@@ -200,40 +200,45 @@ def test_sso_resolution_reports_every_bad_permission_set_at_once():
     assert "Nothing was created." in message
 
 
-def test_access_grants_give_groups_to_people_and_admin_only_to_the_deployer():
-    sso = {"PlatformAdmin": ADMIN_ROLE, "Developer": DEV_ROLE}
-    deployer = "arn:aws:iam::111111111111:role/deployer"
-    assert access_grants(MAPPINGS, sso, deployer) == [
-        AccessGrant("sso-PlatformAdmin", ADMIN_ROLE, ("platform-admins",), cluster_admin=False),
+CI = CiPrincipals(
+    deploy_role_name_arn="arn:aws:iam::111111111111:role/landfall-test-ci-deploy",
+    deploy_role_arn="arn:aws:iam::111111111111:role/landfall-test-ci-deploy",
+    preview_role_arn="arn:aws:iam::111111111111:role/landfall-test-ci-preview",
+)
+ROLES = {"PlatformAdmin": ADMIN_ROLE, "Developer": DEV_ROLE}
+
+
+def test_access_grants_give_groups_to_people_and_admin_to_the_deploying_identities():
+    assert access_grants(MAPPINGS, ROLES, CI, creator_arn=DEV_ROLE) == [
+        AccessGrant("sso-PlatformAdmin", ADMIN_ROLE, ("platform-admins",), cluster_admin=True),
         AccessGrant("sso-Developer", DEV_ROLE, ("developers",), cluster_admin=False),
-        AccessGrant("deployer", deployer, (), cluster_admin=True),
+        AccessGrant("ci-deploy", CI.deploy_role_arn, (), cluster_admin=True),
+        AccessGrant("ci-preview", CI.preview_role_arn, ("landfall-ci-preview",)),
     ]
 
 
-def test_a_deployer_that_is_a_mapped_sso_role_gets_no_second_access_entry():
-    sso = {"PlatformAdmin": ADMIN_ROLE, "Developer": DEV_ROLE}
-    grants = access_grants(MAPPINGS, sso, ADMIN_ROLE)
-    assert [g.principal_arn for g in grants] == [ADMIN_ROLE, DEV_ROLE]
-    assert [g.cluster_admin for g in grants] == [True, False]
+def test_the_entries_do_not_depend_on_who_runs_the_deployment():
+    """A preview by the preview role and an up by the deploy role (or a platform admin) declare
+    the same entries: nothing flips between them."""
+    runs = [CI.preview_role_arn, CI.deploy_role_arn, ADMIN_ROLE]
+    assert len({tuple(access_grants(MAPPINGS, ROLES, CI, creator_arn=r)) for r in runs}) == 1
 
 
-def test_keeping_the_creator_admin_adds_no_deployer_entry():
-    sso = {"PlatformAdmin": ADMIN_ROLE, "Developer": DEV_ROLE}
-    deployer = "arn:aws:iam::111111111111:role/deployer"
-    grants = access_grants(MAPPINGS, sso, deployer, keep_creator_admin=True)
-    assert [g.principal_arn for g in grants] == [ADMIN_ROLE, DEV_ROLE]
-    assert not any(g.cluster_admin for g in grants)
-
-
-def test_a_kept_creator_that_is_a_mapped_sso_role_is_refused():
-    """EKS makes the creator's access entry itself; one for the same role through its SSO
-    mapping would be refused by EKS (one access entry per principal) mid-deployment."""
-    sso = {"PlatformAdmin": ADMIN_ROLE, "Developer": DEV_ROLE}
+@pytest.mark.parametrize("creator", [ADMIN_ROLE, CI.deploy_role_name_arn])
+def test_a_kept_creator_that_also_gets_an_entry_is_refused(creator):
+    """EKS makes the creator's access entry itself; a declared one for the same principal would
+    be refused by EKS (one access entry per principal) mid-deployment."""
     with pytest.raises(ConfigError) as refused:
-        access_grants(MAPPINGS, sso, ADMIN_ROLE, keep_creator_admin=True)
+        access_grants(MAPPINGS, ROLES, CI, creator_arn=creator, keep_creator_admin=True)
     (problem,) = refused.value.problems
     assert problem.key == "landfall:cluster.keepCreatorAdmin"
-    assert "PlatformAdmin" in problem.problem and "keepCreatorAdmin to false" in problem.fix
+    assert "keepCreatorAdmin to false" in problem.fix
+
+
+def test_a_kept_creator_without_an_entry_is_accepted():
+    other = "arn:aws:iam::111111111111:role/break-glass"
+    grants = access_grants(MAPPINGS, ROLES, CI, creator_arn=other, keep_creator_admin=True)
+    assert other not in [g.principal_arn for g in grants]
 
 
 # --- RBAC ---------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pulumi
 
 from components.base import Component
 from components.shared.iam_role import IamRole, IamRoleArgs
+from landfall.logic.prerequisites import ci_role_name
 from landfall.program.iam import (
     aws_managed,
     deploy_role_policy,
@@ -49,8 +50,8 @@ class CiRoles(Component):
     ) -> None:
         super().__init__("landfall:bootstrap:CiRoles", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        preview_name = f"{args.name_prefix}-ci-preview"
-        deploy_name = f"{args.name_prefix}-ci-deploy"
+        preview_name = ci_role_name(args.name_prefix, "preview")
+        deploy_name = ci_role_name(args.name_prefix, "deploy")
         preview = IamRole(
             f"{name}-preview",
             IamRoleArgs(

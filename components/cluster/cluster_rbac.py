@@ -14,6 +14,7 @@ from landfall.config import SsoMapping
 from landfall.logic.rbac import (
     BOUND_ROLE,
     NOTIFIER_GROUP,
+    PREVIEW_GROUP,
     RBAC_API_GROUP,
     ClusterRoleSpec,
     flux_aggregated_roles,
@@ -32,7 +33,8 @@ class ClusterRbacArgs:
 class ClusterRbac(Component):
     """Binds each mapped SSO group to cluster-admin, admin, edit or view; rolls the Flux kinds into
     admin/edit/view through aggregation labels; lets the notifier group get, list and patch the
-    Flux objects a reconcile request touches, and nothing else."""
+    Flux objects a reconcile request touches, and nothing else; gives the CI preview group
+    `view`."""
 
     provider: k8s.Provider
 
@@ -50,6 +52,8 @@ class ClusterRbac(Component):
             self._cluster_role(spec)
         notifier = self._cluster_role(notifier_role())
         self._bind(f"{name}-notifier", NOTIFIER_GROUP, notifier.metadata.name)
+        # CI's pull-request previews read what the stacks manage, and may change nothing.
+        self._bind(f"{name}-ci-preview", PREVIEW_GROUP, BOUND_ROLE["view"])
         for mapping in args.sso_mappings:
             self._bind(
                 f"{name}-{mapping.kubernetes_group}",

@@ -112,3 +112,9 @@ def secrets_provider_url(environment: str, region: str) -> str:
 def state_bucket_name(account_id: str) -> str:
     """The S3 state backend of the account (one per account, as docs/user-guide.md says)."""
     return f"landfall-state-{account_id}"
+
+
+def ci_role_name(name_prefix: str, purpose: str) -> str:
+    """The fixed name of a CI role (``preview`` or ``deploy``): workflows and the cluster's
+    access entries refer to it before any stack output exists."""
+    return f"{name_prefix}-ci-{purpose}"

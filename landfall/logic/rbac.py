@@ -23,6 +23,8 @@ READ_VERBS: tuple[str, ...] = ("get", "list", "watch")
 WRITE_VERBS: tuple[str, ...] = ("create", "update", "patch", "delete", "deletecollection")
 NOTIFIER_VERBS: tuple[str, ...] = ("get", "list", "patch")
 NOTIFIER_GROUP = "flux-notifiers"
+# The CI preview role's group: Kubernetes' built-in `view` (no Secrets), nothing more.
+PREVIEW_GROUP = "landfall-ci-preview"
 
 # Flux API group -> the plural resource names of its kinds.
 FLUX_DELIVERY: dict[str, tuple[str, ...]] = {

@@ -18,6 +18,7 @@ from landfall.config import EnvironmentConfig
 from landfall.logic.prerequisites import (
     GITHUB_OIDC_HOST,
     SERVICE_LINKED_ROLES,
+    ci_role_name,
     secrets_provider_alias,
     secrets_provider_url,
     state_bucket_name,
@@ -480,7 +481,7 @@ def check_github_trust(iam: Any, cfg: EnvironmentConfig) -> list[Finding]:
                 f"landfall bootstrap {cfg.environment}",
             )
         )
-    roles = [f"{cfg.name_prefix}-ci-preview", f"{cfg.name_prefix}-ci-deploy"]
+    roles = [ci_role_name(cfg.name_prefix, p) for p in ("preview", "deploy")]
     missing = [r for r in roles if not _role_exists(iam, r)]
     if missing:
         findings.append(

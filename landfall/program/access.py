@@ -16,13 +16,15 @@ import pulumi_aws as aws
 from landfall.config import NAMESPACE, SsoMapping
 from landfall.config.errors import ConfigError, Problem
 from landfall.logic.eks import CONFIG_SOURCE
+from landfall.logic.rbac import PREVIEW_GROUP
 from landfall.logic.sso import SSO_PATH_PREFIX, SsoRoleError, match_sso_role, sso_role_name_regex
 
 
 @dataclass(frozen=True)
 class AccessGrant:
     """One access entry: an IAM principal, its Kubernetes groups, and whether EKS's cluster-admin
-    access policy is associated with it (only the deploying identity, never an SSO group)."""
+    access policy is associated with it (the identities that deploy: CI's deploy role and the
+    `cluster-admin` SSO mappings)."""
 
     name: str
     principal_arn: pulumi.Input[str]
@@ -52,49 +54,66 @@ def resolve_sso_roles(
     return resolved
 
 
+@dataclass(frozen=True)
+class CiPrincipals:
+    """The bootstrap stack's CI roles: the deploy role (its ARN known in advance from its fixed
+    name, and as the stack's output) and the read-only preview role."""
+
+    deploy_role_name_arn: str
+    deploy_role_arn: pulumi.Input[str]
+    preview_role_arn: pulumi.Input[str]
+
+
 def access_grants(
     mappings: Sequence[SsoMapping],
     sso_roles: Mapping[str, str],
-    deployer_arn: str,
+    ci: CiPrincipals,
+    creator_arn: str,
     keep_creator_admin: bool = False,
 ) -> list[AccessGrant]:
-    """The access entries for SSO mappings and the deploying identity.
+    """The access entries: one per SSO mapping, CI's deploy role (cluster-admin: it applies RBAC
+    and the gitops stack) and CI's preview role (the read-only preview group).
 
-    The deployer gets cluster-admin through an explicit entry (this stack and the gitops stack
-    manage Kubernetes objects). If the deployer *is* one of the mapped SSO roles, the admin policy
-    is associated with that role's entry, since a principal can have only one access entry.
-    With ``keep_creator_admin`` EKS itself makes the creator's entry, so none is declared for it,
-    and a creator that is also a mapped SSO role is refused: EKS would reject the second entry
-    for that principal (ResourceInUseException) halfway through the first deployment.
+    The entries do not depend on who runs the deployment, so a preview by the preview role and
+    an up by the deploy role (or by a platform admin from a workstation) declare the same ones.
+    Deploying identities get EKS's cluster-admin access policy: the deploy role, and the SSO
+    mappings with access `cluster-admin`, which do not wait for RBAC to be admins (they are the
+    break-glass and first-deployment path).
+
+    With ``keep_creator_admin`` EKS itself makes the creator's entry when the cluster is created;
+    a creator that also gets a declared entry (a mapped SSO role, or CI's deploy role) is refused:
+    EKS would reject the second entry for that principal (ResourceInUseException) halfway
+    through the first deployment.
     """
-    if keep_creator_admin and deployer_arn in sso_roles.values():
-        mapped = next(p for p, arn in sso_roles.items() if arn == deployer_arn)
-        raise ConfigError(
-            CONFIG_SOURCE,
-            [
-                Problem(
-                    f"{NAMESPACE}:cluster.keepCreatorAdmin",
-                    f"is true and this deployment runs as {deployer_arn}, the Identity Center "
-                    f"role of the mapped permission set {mapped!r}: EKS makes the creator's "
-                    "access entry itself, so the mapping's entry for the same principal would "
-                    "be refused (one access entry per principal)",
-                    "set cluster.keepCreatorAdmin to false (the deployer then gets an explicit, "
-                    "visible cluster-admin entry), or deploy with a role that is not mapped",
-                )
-            ],
-        )
-    deployer = None if keep_creator_admin else deployer_arn
+    if keep_creator_admin:
+        declared = {arn: f"the mapped permission set {p!r}" for p, arn in sso_roles.items()}
+        declared[ci.deploy_role_name_arn] = "CI's deploy role"
+        if creator_arn in declared:
+            raise ConfigError(
+                CONFIG_SOURCE,
+                [
+                    Problem(
+                        f"{NAMESPACE}:cluster.keepCreatorAdmin",
+                        f"is true and this deployment runs as {creator_arn}, "
+                        f"{declared[creator_arn]}: EKS makes the creator's access entry itself, "
+                        "so the declared entry for the same principal would be refused (one "
+                        "access entry per principal)",
+                        "set cluster.keepCreatorAdmin to false (every entry is then declared "
+                        "and visible), or create the cluster with a role that gets no entry",
+                    )
+                ],
+            )
     grants = [
         AccessGrant(
             name=f"sso-{m.permission_set}",
             principal_arn=sso_roles[m.permission_set],
             kubernetes_groups=(m.kubernetes_group,),
-            cluster_admin=sso_roles[m.permission_set] == deployer,
+            cluster_admin=m.access == "cluster-admin",
         )
         for m in mappings
     ]
-    if deployer is not None and deployer not in sso_roles.values():
-        grants.append(AccessGrant("deployer", deployer, (), cluster_admin=True))
+    grants.append(AccessGrant("ci-deploy", ci.deploy_role_arn, (), cluster_admin=True))
+    grants.append(AccessGrant("ci-preview", ci.preview_role_arn, (PREVIEW_GROUP,)))
     return grants
 
 
@@ -115,7 +134,8 @@ def sso_role_lister(provider: pulumi.ProviderResource) -> Callable[[str], list[s
 
 def deployer_role_arn(provider: pulumi.ProviderResource) -> str:
     """The IAM role (or user) behind the credentials running this deployment: the role ARN with
-    its path, not the STS session ARN, so the access entry outlives the session."""
+    its path, not the STS session ARN (only the keepCreatorAdmin check needs it: EKS's creator
+    grant goes to this principal)."""
     opts = pulumi.InvokeOptions(provider=provider)
     caller = aws.get_caller_identity(opts=opts)
     return aws.iam.get_session_context(arn=caller.arn, opts=opts).issuer_arn
