@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from project import bootstrapped_copy
 
+from landfall.ops.drain import DrainTools
 from landfall.ops.orchestrate import AutomationEngine, Checks, Request, orchestrate
 
 FAKE_PULUMI = r"""
@@ -169,6 +170,10 @@ def passing_checks() -> Checks:
         identity=lambda cfg: [],
         account=lambda cfg, settings: [],
         api=lambda cfg: [],
+        leftovers=lambda cfg: [],
+        drain=lambda cfg, engine: DrainTools(
+            kubectl=lambda args: (0, ""), leftovers=list, sleep=lambda s: None, clock=lambda: 0.0
+        ),
         zone_name_servers=lambda domain: ["ns-1.awsdns-01.org"],
         delegated_name_servers=lambda domain: {"ns-1.awsdns-01.org"},
     )

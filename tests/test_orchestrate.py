@@ -38,6 +38,7 @@ from landfall.cli.main import main
 from landfall.config import config_file, load_environment, load_environment_file, read_config_file
 from landfall.config.errors import ConfigError, Problem
 from landfall.ops.checks import AwsClients
+from landfall.ops.drain import DRAIN_TIMEOUT_SECONDS, DrainTools
 from landfall.ops.orchestrate import (
     DELEGATION_POLL_SECONDS,
     DELEGATION_TIMEOUT_SECONDS,
@@ -153,6 +154,29 @@ class RecordingChecks:
     def __init__(self, **environ: str) -> None:
         self.consulted: list[str] = []
         self.environ = {"PULUMI_BACKEND_URL": "https://api.pulumi.com", **environ}
+        # The drain: the kubectl calls it made, and the AWS leftovers it sees, look by look.
+        self.kubectl: list[list[str]] = []
+        self.leftovers: list[list[str]] = []
+        self.now = 0.0
+        self.after_destroy: list[str] = []
+
+    def drain_tools(self, cfg: Any, engine: Any) -> DrainTools:
+        def kubectl(args: Any) -> tuple[int, str]:
+            self.kubectl.append(list(args))
+            if args[:2] == ["get", "services"]:
+                lb = {"metadata": {"namespace": "payments", "name": "nlb"}}
+                lb["spec"] = {"type": "LoadBalancer"}
+                web = {"metadata": {"namespace": "payments", "name": "web"}, "spec": {}}
+                return 0, json.dumps({"items": [lb, web]})
+            return 0, ""
+
+        def leftovers() -> list[str]:
+            return self.leftovers.pop(0) if self.leftovers else []
+
+        def sleep(seconds: float) -> None:
+            self.now += seconds
+
+        return DrainTools(kubectl, leftovers, sleep, lambda: self.now)
 
     def build(
         self,
@@ -188,6 +212,8 @@ class RecordingChecks:
             identity=check_identity,
             account=check_account,
             api=check_api,
+            drain=self.drain_tools,
+            leftovers=lambda cfg: list(self.after_destroy),
             # The zone exists and its parent delegates it (the delegation tests vary this).
             zone_name_servers=lambda domain: list(ZONE_NS),
             delegated_name_servers=lambda domain: set(ZONE_NS),
@@ -826,3 +852,72 @@ def test_the_report_file_has_the_whole_output_beside_it(tmp_path: Path) -> None:
         "==> test-cluster",
         "==> test-gitops",
     ]
+
+
+# --- destroy drains the cluster first ------------------------------------------------------------
+
+
+def test_destroy_drains_the_cluster_before_the_gitops_stack_goes() -> None:
+    checks = RecordingChecks()
+    checks.leftovers = [["load balancer k8s-payments-nlb"], []]  # gone at the second look
+    engine = FakeEngine(existing=DEPLOYED["test"])
+    status, out = run(Request("test", "destroy"), engine, checks.build())
+    assert status == 0
+    verbs = [" ".join(c[:3]) for c in checks.kubectl]
+    assert verbs == [
+        "patch kustomizations.kustomize.toolkit.fluxcd.io flux-system",  # Flux stops first
+        "patch kustomizations.kustomize.toolkit.fluxcd.io apps",
+        "get services --all-namespaces",
+        "delete helmreleases.helm.toolkit.fluxcd.io -A",  # the apps, while controllers run
+        "delete service nlb",  # the NLB Service only, not the ClusterIP one
+        "delete ingresses.networking.k8s.io --all-namespaces",
+        "delete targetgroupbindings.elbv2.k8s.aws --all-namespaces",
+        "delete persistentvolumeclaims --all-namespaces",
+    ]
+    assert engine.ops() == [
+        ("test-gitops", "destroy"),
+        ("test-cluster", "destroy"),
+        ("test-network", "destroy"),
+    ]
+    assert "waiting for 1 AWS object(s)" in out
+
+
+def test_what_the_drain_cannot_remove_stops_the_destroy_with_the_list() -> None:
+    checks = RecordingChecks()
+    stuck = ["EBS volume vol-0123", "security group sg-0456 (k8s-traffic-test)"]
+    checks.leftovers = [stuck] * 1_000
+    engine = FakeEngine(existing=DEPLOYED["test"])
+    status, out = run(Request("test", "destroy"), engine, checks.build())
+    assert status == 1 and engine.ops() == []  # nothing was destroyed
+    assert checks.now >= DRAIN_TIMEOUT_SECONDS
+    assert "EBS volume vol-0123; security group sg-0456" in out
+    table = out.split("landfall destroy test:")[1]
+    assert "test-gitops   failed" in table and "test-network  skipped" in table
+
+
+def test_the_local_environment_has_nothing_to_drain() -> None:
+    checks = RecordingChecks()
+    engine = FakeEngine(existing=["local-gitops"])
+    status, _ = run(Request("local", "destroy"), engine, checks.build())
+    assert status == 0 and checks.kubectl == []
+
+
+def test_a_destroy_ends_with_what_it_left_behind() -> None:
+    checks = RecordingChecks()
+    checks.after_destroy = ["EBS volume vol-0123"]
+    status, out = run(
+        Request("test", "destroy"), FakeEngine(existing=DEPLOYED["test"]), checks.build()
+    )
+    assert status == 0
+    summary = out.split("Left behind:", 1)[1]
+    assert "EBS volume vol-0123 (made by the cluster's controllers)" in summary
+    assert "kept by design" not in summary  # test retains nothing
+    assert "test-bootstrap" in summary
+    checks = RecordingChecks()
+    status, out = run(
+        Request("prod", "destroy", yes_destroy_prod=True),
+        FakeEngine(existing=DEPLOYED["prod"]),
+        checks.build(),
+    )
+    summary = out.split("Left behind:", 1)[1]
+    assert "nothing the cluster's controllers made" in summary and "kept by design" in summary

@@ -59,7 +59,9 @@ class Dns(Component):
             f"{name}-zone",
             name=args.domain,
             comment=f"landfall {args.domain}",
-            force_destroy=False,
+            # Test: a destroy removes records left in the zone (HostedZoneNotEmpty otherwise);
+            # prod's zone is protected and never emptied by a destroy.
+            force_destroy=not args.production,
             opts=stateful(self, args.production),
         )
         certificate = aws.acm.Certificate(

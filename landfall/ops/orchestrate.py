@@ -48,6 +48,7 @@ from landfall.ops.delegation import (
     parent_delegation,
     zone_name_servers_from,
 )
+from landfall.ops.drain import DrainTools, controller_leftovers, drain
 from landfall.ops.progress import (
     Progress,
     StackSummary,
@@ -243,6 +244,35 @@ def api_reach(cfg: EnvironmentConfig) -> list[Problem]:
     return [Problem("cluster endpoint", problem, fix)]
 
 
+def aws_leftovers(cfg: EnvironmentConfig) -> list[str]:
+    """The AWS objects the cluster's controllers made that still exist (boto3)."""
+    from landfall.ops.checks import AwsClients
+
+    domain = cfg.dns.domain if cfg.dns else None
+    return controller_leftovers(AwsClients(cfg.region or ""), cfg.name_prefix, domain)
+
+
+def real_drain_tools(cfg: EnvironmentConfig, engine: Engine) -> DrainTools:
+    """kubectl with the cluster stack's kubeconfig (it authenticates with `aws eks get-token`),
+    and the AWS objects of the cluster's controllers by boto3."""
+    import tempfile
+
+    kubeconfig = engine.stack(f"{cfg.environment}-cluster", create=False).outputs()["kubeconfig"]
+    handle = tempfile.NamedTemporaryFile("w", suffix=".kubeconfig", delete=False)  # noqa: SIM115
+    with handle:
+        handle.write(str(getattr(kubeconfig, "value", kubeconfig)))
+
+    def kubectl(args: Sequence[str]) -> tuple[int, str]:
+        return run_command(["kubectl", "--kubeconfig", handle.name, *args])
+
+    return DrainTools(
+        kubectl=kubectl,
+        leftovers=lambda: aws_leftovers(cfg),
+        sleep=time.sleep,
+        clock=time.monotonic,
+    )
+
+
 # The layers whose programs talk to the Kubernetes API (RBAC; Flux and the ConfigMap).
 API_LAYERS = frozenset({"cluster", "gitops"})
 
@@ -257,6 +287,9 @@ class Checks:
     identity: IdentityCheck = aws_identity
     account: AccountCheck = account_prerequisites
     api: Callable[[EnvironmentConfig], list[Problem]] = api_reach
+    # The drain before the gitops stack of a cloud environment is destroyed (landfall.ops.drain).
+    drain: Callable[[EnvironmentConfig, Engine], DrainTools] = real_drain_tools
+    leftovers: Callable[[EnvironmentConfig], list[str]] = aws_leftovers
     # The DNS delegation `landfall up` waits for (landfall.ops.delegation).
     zone_name_servers: ZoneNameServers = field(default=lambda domain: _route53_zone(domain))
     delegated_name_servers: DelegatedNameServers = parent_delegation
@@ -442,9 +475,12 @@ def request_problems(cfg: EnvironmentConfig, request: Request) -> list[Problem]:
         problems.append(
             Problem(
                 "destroy prod",
-                "would delete the production environment (its data stores are protected and "
-                "retained, but the cluster and network go)",
-                "if you really mean it, repeat the command with --yes-destroy-prod",
+                "would start deleting the production environment, and stop at its first "
+                "protected resource: Flux in the gitops stack, then the control plane, then the "
+                "database, search domain, zone, keys and repositories (protect, retained on "
+                "delete); only what is unprotected before it is gone",
+                "if you really mean it: unprotect what must go (`pulumi state unprotect "
+                "--stack prod-<layer> <urn>`), then repeat the command with --yes-destroy-prod",
             )
         )
     if request.output is not None and (request.operation != "outputs" or request.layer is None):
@@ -511,6 +547,15 @@ def zone_urn(cfg: EnvironmentConfig) -> str:
     return f"urn:pulumi:{cfg.environment}-network::landfall::{ZONE_RESOURCE}"
 
 
+def drains_first(cfg: EnvironmentConfig, request: Request, stack_name: str) -> bool:
+    """Destroying a cloud environment's gitops stack: drain the cluster first (ops.drain)."""
+    return (
+        request.operation == "destroy"
+        and cfg.is_cloud
+        and stack_name == f"{cfg.environment}-gitops"
+    )
+
+
 def waits_for_delegation(cfg: EnvironmentConfig, request: Request, stack_name: str) -> bool:
     """`up` of the network stack when nothing delegates the zone (no ``dns.parentZoneId``)."""
     return (
@@ -565,6 +610,35 @@ def await_delegation(
     )
 
 
+def _before(
+    cfg: EnvironmentConfig,
+    request: Request,
+    name: str,
+    engine: Engine,
+    stack: StackOps,
+    cfg_file: Path,
+    progress: Progress,
+    checks: Checks | None,
+    clock: Callable[[], float],
+) -> str | None:
+    """What runs before the operation on one stack: the drain before the gitops stack of a
+    cloud environment is destroyed, the DNS delegation before the network's first up. Returns
+    why the operation must not go on, or None."""
+    checks = checks or Checks()
+    out = progress.out
+    if drains_first(cfg, request, name):
+        left = drain(checks.drain(cfg, engine), out)
+        if left:
+            return (
+                f"the drain left {len(left)} AWS object(s) the cluster's controllers made: "
+                f"{'; '.join(left)}. Nothing was destroyed; delete them (or find what keeps "
+                f"them) and run `landfall destroy {cfg.environment}` again."
+            )
+    if waits_for_delegation(cfg, request, name):
+        return await_delegation(cfg, stack, cfg_file, progress, checks, out, clock)
+    return None
+
+
 def execute(
     cfg: EnvironmentConfig,
     request: Request,
@@ -584,20 +658,13 @@ def execute(
         started = clock()
         try:
             stack = engine.stack(name, create=request.operation in CREATES_STACK)
-            if waits_for_delegation(cfg, request, name):
-                gave_up = await_delegation(
-                    cfg, stack, cfg_file, progress, checks or Checks(), out, clock
-                )
-                if gave_up:
-                    out.write(f"  up of {name} stopped:\n    {gave_up}\n")
-                    outcome.rows.append(
-                        StackSummary(name, "failed", {}, clock() - started, gave_up)
-                    )
-                    outcome.details[name] = gave_up
-                    outcome.rows += [
-                        StackSummary(n, "skipped", {}, 0.0) for n in names[index + 1 :]
-                    ]
-                    break
+            stopped = _before(cfg, request, name, engine, stack, cfg_file, progress, checks, clock)
+            if stopped:
+                out.write(f"  {request.operation} of {name} stopped:\n    {stopped}\n")
+                outcome.rows.append(StackSummary(name, "failed", {}, clock() - started, stopped))
+                outcome.details[name] = stopped
+                outcome.rows += [StackSummary(n, "skipped", {}, 0.0) for n in names[index + 1 :]]
+                break
             result = _call(stack, request, cfg_file, progress)
         except CommandError as exc:
             seconds = clock() - started
@@ -616,6 +683,25 @@ def execute(
         outcome.rows.append(StackSummary(name, "succeeded", _changes(result, progress), seconds))
         outcome.details[name] = str(getattr(result, "stdout", "") or "")
     return outcome
+
+
+def left_behind(cfg: EnvironmentConfig, leftovers: Sequence[str]) -> str:
+    """The closing summary of a destroy: what the controllers left in AWS, and what is kept on
+    purpose (prod's protected, retained resources; the bootstrap stack)."""
+    lines = ["Left behind:"]
+    lines += [f"  - {item} (made by the cluster's controllers)" for item in leftovers]
+    if cfg.is_production:
+        lines.append(
+            "  - the resources protected and retained on delete in prod (database, search "
+            "domain, zone, KMS keys, ECR repositories, log groups): kept by design"
+        )
+    lines.append(
+        f"  - the bootstrap stack {cfg.environment}-bootstrap (account prerequisites, CI roles): "
+        f"kept; `landfall destroy {cfg.environment} --layer bootstrap` removes what is not retained"
+    )
+    if not leftovers:
+        lines.insert(1, "  - nothing the cluster's controllers made")
+    return "\n".join(lines)
 
 
 def markdown_report(request: Request, outcome: Outcome, budget: int = REPORT_CHARS) -> str:
@@ -701,6 +787,8 @@ def orchestrate(
         return _print_outputs(cfg, request, engine, stream)
     outcome = execute(cfg, request, engine, stream, root, clock, checks)
     stream.write(f"\n{request.action}:\n{summary_table(outcome.rows)}\n")
+    if request.operation == "destroy" and cfg.is_cloud:
+        stream.write(left_behind(cfg, checks.leftovers(cfg)) + "\n")
     if request.report_file is not None:
         request.report_file.write_text(markdown_report(request, outcome) + "\n", encoding="utf-8")
         full = request.report_file.with_name(request.report_file.name + ".full.txt")
