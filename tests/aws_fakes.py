@@ -71,8 +71,35 @@ def session() -> boto3.session.Session:
     return boto3.session.Session(botocore_session=core)
 
 
+class Connections:
+    """STUB (moto lacks AWS CodeConnections): the account's connections, by name and status;
+    ``list_connections`` answers in pages of one, as AWS may."""
+
+    def __init__(self, connections: dict[str, str]) -> None:
+        self.connections = connections
+
+    def list_connections(  # boto3's parameter names
+        self,
+        ProviderTypeFilter: str,
+        NextToken: str = "0",
+    ) -> dict[str, Any]:
+        assert ProviderTypeFilter == "GitHub"
+        items = [
+            {"ConnectionName": n, "ConnectionStatus": s, "ProviderType": "GitHub"}
+            for n, s in self.connections.items()
+        ]
+        index = int(NextToken)
+        page: dict[str, Any] = {"Connections": items[index : index + 1]}
+        if index + 1 < len(items):
+            page["NextToken"] = str(index + 1)
+        return page
+
+
 def clients_for(cfg: EnvironmentConfig, **overrides: Any) -> AwsClients:
-    """The clients doctor and verify use, with optional stand-ins per service."""
+    """The clients doctor and verify use, with optional stand-ins per service (by default the
+    environment's GitHub connection exists and is authorised, with another before it)."""
+    connections = {"someone-else": "PENDING", f"{cfg.name_prefix}-github": "AVAILABLE"}
+    overrides.setdefault("codeconnections", Connections(connections))
     return AwsClients(cfg.region or "", session=session(), overrides=overrides)
 
 

@@ -30,6 +30,7 @@ from aws_fakes import (
     PROD_ACCOUNT,
     TEST_ACCOUNT,
     TRUST,
+    Connections,
     by_check,
     clients_for,
     env,
@@ -624,8 +625,24 @@ def bootstrapped_project(tmp_path: Path, cfg: EnvironmentConfig) -> str:
     return str(root)
 
 
+@pytest.fixture
+def authorised_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI builds its own clients: give them the GitHub connection stub too."""
+    real = AwsClients.__call__
+
+    def call(self: AwsClients, service: str) -> Any:
+        if service == "codeconnections":
+            return Connections({"landfall-test-github": "AVAILABLE"})
+        return real(self, service)
+
+    monkeypatch.setattr(AwsClients, "__call__", call)
+
+
 def test_cli_prints_the_table_and_exits_by_status(
-    fake_aws: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    fake_aws: None,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    authorised_connection: None,
 ) -> None:
     cfg = env("test")
     good_world(cfg)
@@ -642,7 +659,10 @@ def test_cli_prints_the_table_and_exits_by_status(
 
 
 def test_cli_json_output(
-    fake_aws: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    fake_aws: None,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    authorised_connection: None,
 ) -> None:
     good_world(env("test"))
     assert (
@@ -763,3 +783,21 @@ def test_doctor_says_when_the_cluster_api_is_out_of_reach(
     endpoint = by_check(findings)["cluster endpoint"]
     assert endpoint.status == "FAIL" and "the endpoint is private" in endpoint.detail
     assert "codebuild-landfall-prod-runner" in endpoint.fix
+
+
+@pytest.mark.parametrize(
+    ("connections", "status", "words"),
+    [
+        ({"landfall-test-github": "PENDING"}, "FAIL", "authorises it"),
+        ({}, "FAIL", "does not exist"),
+        ({"landfall-test-github": "AVAILABLE"}, "OK", "AVAILABLE"),
+    ],
+)
+def test_the_ci_runners_github_connection_must_be_authorised(
+    fake_aws: None, connections: dict[str, str], status: str, words: str
+) -> None:
+    cfg = env("test")
+    good_world(cfg)
+    clients = clients_for(cfg, codeconnections=Connections(connections))
+    found = by_check(doctor(cfg, clients))["github connection"]
+    assert (found.status, words in found.detail) == (status, True)

@@ -434,6 +434,35 @@ def check_endpoint_reach(
     return [failed(check, problem, fix)]
 
 
+def check_github_connection(codeconnections: Any, cfg: EnvironmentConfig) -> list[Finding]:
+    """The CI runners' GitHub connection exists and someone authorised it (it is created
+    PENDING, and CodeBuild cannot fetch jobs until it is AVAILABLE)."""
+    check = "github connection"
+    name = f"{cfg.name_prefix}-github"
+    found: list[dict[str, Any]] = []
+    token: dict[str, str] = {}
+    while True:  # ListConnections has no paginator in botocore: follow NextToken
+        page = codeconnections.list_connections(ProviderTypeFilter="GitHub", **token)
+        found += [c for c in page.get("Connections", []) if c.get("ConnectionName") == name]
+        if not page.get("NextToken"):
+            break
+        token = {"NextToken": page["NextToken"]}
+    if not found:
+        return [failed(check, f"{name} does not exist", f"landfall bootstrap {cfg.environment}")]
+    status = found[0].get("ConnectionStatus")
+    if status != "AVAILABLE":
+        return [
+            failed(
+                check,
+                f"{name} is {status}: the CI runners cannot take workflow jobs until someone "
+                "authorises it",
+                "console: Developer Tools > Settings > Connections > Update pending connection "
+                "(a GitHub organisation admin installs the AWS Connector app)",
+            )
+        ]
+    return [passed(check, f"{name} is AVAILABLE")]
+
+
 def _role_exists(iam: Any, name: str) -> bool:
     try:
         iam.get_role(RoleName=name)
@@ -607,4 +636,5 @@ def run_doctor(
     )
     findings += guard("service-linked roles", check_service_linked_roles, iam, cfg)
     findings += guard("github oidc provider", check_github_trust, iam, cfg)
+    findings += guard("github connection", check_github_connection, clients("codeconnections"), cfg)
     return findings
