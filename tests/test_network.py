@@ -462,3 +462,14 @@ def test_the_ci_runner_role_attaches_only_to_the_private_subnets(env, net, env_p
     assert (
         permission["Resource"] == f"arn:aws:ec2:{cfg.region}:{cfg.account_id}:network-interface/*"
     )
+
+
+def test_the_access_log_bucket_keeps_versions_for_a_while_and_aborts_stale_uploads(net):
+    versioning = one(net, "aws:s3/bucketVersioning:BucketVersioning")
+    assert versioning.inputs["versioningConfiguration"] == {"status": "Enabled"}
+    lifecycle = one(net, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    [rule] = lifecycle.inputs["rules"]
+    assert rule["noncurrentVersionExpiration"]["noncurrentDays"] == 30
+    assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 7
+    # S3 refuses noncurrent-version rules before the bucket's versioning is configured.
+    assert versioning.urn in lifecycle.options["dependsOn"]

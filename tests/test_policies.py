@@ -59,6 +59,12 @@ SEARCH = "aws:opensearch/domain:Domain"
 KMS = "aws:kms/key:Key"
 ECR = "aws:ecr/repository:Repository"
 ECR_LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+BUCKET_LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+# Variants of a type for stack(): "<type>#<variant>" (the type before the #).
+SUSPENDED = f"{BUCKET_VERSIONING}#suspended"
+EXPIRY_ONLY = f"{BUCKET_LIFECYCLE}#expiry-only"
 ROLE = "aws:iam/role:Role"
 IAM_POLICY = "aws:iam/policy:Policy"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -830,10 +836,19 @@ def stack(*entries: tuple[str, int]) -> list[Case]:
         ECR: {"imageTagMutability": "IMMUTABLE"},
         ECR_LIFECYCLE: {"repository": "payments", "policy": "{}"},
         NAT: {"subnetId": "subnet-1"},
+        BUCKET: {},
+        BUCKET_VERSIONING: {"versioningConfiguration": {"status": "Enabled"}},
+        SUSPENDED: {"versioningConfiguration": {"status": "Suspended"}},
+        BUCKET_LIFECYCLE: {
+            "rules": [
+                {"status": "Enabled", "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7}}
+            ]
+        },
+        EXPIRY_ONLY: {"rules": [{"status": "Enabled", "expiration": {"days": 30}}]},
     }
     resources: list[Case] = []
-    for type_token, count in entries:
-        resources += [(type_token, props[type_token])] * count
+    for key, count in entries:
+        resources += [(key.split("#", 1)[0], props[key])] * count
     resources += [(SUBNET, {"availabilityZone": f"eu-west-2{z}"}) for z in "abc"]
     return resources
 
@@ -849,6 +864,14 @@ STACK_CASES: dict[str, tuple[list[list[Case]], list[list[Case]]]] = {
     "ecr-lifecycle-policy": (
         [stack((ECR, 2), (ECR_LIFECYCLE, 2))],
         [stack((ECR, 2), (ECR_LIFECYCLE, 1))],
+    ),
+    "s3-bucket-versioning": (
+        [stack((BUCKET, 1), (BUCKET_VERSIONING, 1)), stack()],
+        [stack((BUCKET, 1)), stack((BUCKET, 1), (SUSPENDED, 1))],
+    ),
+    "s3-lifecycle": (
+        [stack((BUCKET, 1), (BUCKET_LIFECYCLE, 1))],
+        [stack((BUCKET, 1)), stack((BUCKET, 1), (EXPIRY_ONLY, 1))],
     ),
 }
 

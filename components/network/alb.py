@@ -18,6 +18,11 @@ SERVICE_PORT = 8080
 HEALTH_CHECK_PATH = "/healthz"
 
 
+# Old versions of access-log objects, and parts of abandoned uploads, are removed after:
+NONCURRENT_DAYS = 30
+ABORT_MULTIPART_DAYS = 7
+
+
 @dataclass(frozen=True)
 class AlbArgs:
     name_prefix: str
@@ -86,6 +91,16 @@ class Alb(Component):
             ],
             opts=child,
         )
+        # Versions: a deleted or overwritten log object can be recovered (FSBP S3.14); the old
+        # versions expire after NONCURRENT_DAYS so versioning does not keep logs forever.
+        versioning = aws.s3.BucketVersioning(
+            f"{name}-access-logs",
+            bucket=logs.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
+                status="Enabled"
+            ),
+            opts=child,
+        )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-access-logs",
             bucket=logs.id,
@@ -97,9 +112,17 @@ class Alb(Component):
                     expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
                         days=args.access_log_retention_days
                     ),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=NONCURRENT_DAYS
+                    ),
+                    # Parts of uploads that never completed are billed until removed.
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=ABORT_MULTIPART_DAYS
+                    ),
                 )
             ],
-            opts=child,
+            # S3 rejects noncurrent-version rules on a bucket whose versioning is not set yet.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
         )
         elb_account = aws.elb.get_service_account_output(
             opts=pulumi.InvokeOutputOptions(parent=self)

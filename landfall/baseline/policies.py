@@ -798,6 +798,45 @@ def _ecr_lifecycle(resources: Sequence[tuple[str, Props]]) -> list[str]:
     return []
 
 
+# --- S3 ------------------------------------------------------------------------------------------
+
+BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+BUCKET_LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+
+
+def _bucket_versioning(resources: Sequence[tuple[str, Props]]) -> list[str]:
+    buckets = _count(resources, BUCKET)
+    enabled = sum(
+        1
+        for t, p in resources
+        if t == BUCKET_VERSIONING and get(p, "versioningConfiguration", "status") == "Enabled"
+    )
+    return (
+        [f"{buckets} S3 buckets but {enabled} with versioning enabled"] if enabled < buckets else []
+    )
+
+
+def _bucket_lifecycle(resources: Sequence[tuple[str, Props]]) -> list[str]:
+    buckets = _count(resources, BUCKET)
+    aborting = sum(
+        1
+        for t, p in resources
+        if t == BUCKET_LIFECYCLE
+        and any(
+            get(rule, "abortIncompleteMultipartUpload", "daysAfterInitiation")
+            for rule in items(get(p, "rules"))
+            if get(rule, "status") == "Enabled"
+        )
+    )
+    if aborting < buckets:
+        return [
+            f"{buckets} S3 buckets but {aborting} lifecycle configurations that abort "
+            "incomplete multipart uploads"
+        ]
+    return []
+
+
 # --- IAM -----------------------------------------------------------------------------------------
 
 ROLE = "aws:iam/role:Role"
@@ -1328,6 +1367,30 @@ POLICIES: tuple[Policy, ...] = (
         stack_check=_ecr_lifecycle,
         fix="add an aws.ecr.LifecyclePolicy per repository",
         url=f"{FSBP}/ecr-controls.html#ecr-3",
+    ),
+    Policy(
+        name="s3-bucket-versioning",
+        description="Every S3 bucket keeps object versions.",
+        source="AWS FSBP S3.14",
+        severity="low",
+        resource_types=(),
+        check=None,
+        stack_check=_bucket_versioning,
+        fix="add an aws.s3.BucketVersioning with status Enabled per bucket (and expire "
+        "noncurrent versions in its lifecycle)",
+        url=f"{FSBP}/s3-controls.html#s3-14",
+    ),
+    Policy(
+        name="s3-lifecycle",
+        description="Every S3 bucket has a lifecycle configuration that aborts incomplete "
+        "multipart uploads.",
+        source="AWS FSBP S3.13; Amazon S3 User Guide (abort incomplete multipart uploads)",
+        severity="low",
+        resource_types=(),
+        check=None,
+        stack_check=_bucket_lifecycle,
+        fix="abortIncompleteMultipartUpload: {daysAfterInitiation: 7} in an enabled rule",
+        url=f"{FSBP}/s3-controls.html#s3-13",
     ),
     Policy(
         name="irsa-trust-pinned",
