@@ -14,6 +14,7 @@ from components.network.kms import KmsKeys, KmsKeysArgs
 from components.network.registry import Registry, RegistryArgs
 from components.network.search import Search, SearchArgs
 from components.network.vpc import Vpc, VpcArgs
+from components.network.waf import WebFirewall, WebFirewallArgs
 from landfall.config import EnvironmentConfig
 from landfall.logic.contracts import BootstrapOutputs, NetworkOutputs
 from landfall.program.outputs import export_outputs, read_outputs, stack_reference
@@ -90,6 +91,19 @@ def run(cfg: EnvironmentConfig) -> None:
         ),
         opts,
     )
+    waf = cfg.load_balancer.waf
+    if waf.enabled:
+        WebFirewall(
+            "waf",
+            WebFirewallArgs(
+                name_prefix=cfg.name_prefix,
+                load_balancer_arn=alb.arn,
+                rate_limit=waf.rate_limit,
+                log_kms_key_arn=keys.arns["data"],
+                log_retention_days=waf.log_retention_days,
+            ),
+            opts,
+        )
     database = Database(
         "database",
         DatabaseArgs(

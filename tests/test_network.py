@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -473,3 +474,62 @@ def test_the_access_log_bucket_keeps_versions_for_a_while_and_aborts_stale_uploa
     assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 7
     # S3 refuses noncurrent-version rules before the bucket's versioning is configured.
     assert versioning.urn in lifecycle.options["dependsOn"]
+
+
+# --- AWS WAF on the ALB --------------------------------------------------------------------
+
+
+def wafv2_model():
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model("wafv2")
+
+
+def test_the_alb_is_behind_waf_with_managed_rules_and_a_rate_limit(env, net):
+    model = wafv2_model()
+    acl = one(net, "aws:wafv2/webAcl:WebAcl")
+    assert acl.inputs["scope"] in model.shape_for("Scope").enum
+    assert acl.inputs["scope"] == "REGIONAL"  # ALBs take regional web ACLs
+    assert "allow" in acl.inputs["defaultAction"]
+    rules = sorted(acl.inputs["rules"], key=lambda r: r["priority"])
+    assert [r["name"] for r in rules] == [
+        "rate-limit-per-ip",
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesAmazonIpReputationList",
+    ]
+    rate = rules[0]["statement"]["rateBasedStatement"]
+    limits = model.shape_for("RateLimit").metadata
+    assert limits["min"] <= rate["limit"] <= limits["max"]
+    assert rate["aggregateKeyType"] in model.shape_for("RateBasedStatementAggregateKeyType").enum
+    assert "block" in rules[0]["action"]
+    pattern = re.compile(model.shape_for("MetricName").metadata["pattern"])
+    for rule in rules:
+        assert pattern.fullmatch(rule["visibilityConfig"]["metricName"]), rule["name"]
+    for rule in rules[1:]:
+        assert rule["statement"]["managedRuleGroupStatement"]["vendorName"] == "AWS"
+        assert "none" in rule["overrideAction"]  # the groups' own block actions apply
+    association = one(net, "aws:wafv2/webAclAssociation:WebAclAssociation")
+    assert association.inputs["resourceArn"] == net.outputs["albArn"]
+    logging = one(net, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")
+    group = one(net, "aws:cloudwatch/logGroup:LogGroup", "waf-logs")
+    # WAF logs only to a log group named aws-waf-logs-*, given by its ARN.
+    assert group.inputs["name"].startswith("aws-waf-logs-")
+    assert logging.inputs["logDestinationConfigs"] == [
+        f"arn:aws:logs:eu-west-2:{net.outputs['accountId']}:log-group:{group.inputs['name']}"
+    ]
+    assert group.inputs["kmsKeyId"] == net.outputs["dataKmsKeyArn"]
+    assert group.inputs["retentionInDays"] == 365
+
+
+def test_waf_can_be_turned_off_in_test_only_with_an_exemption():
+    from landfall.baseline.evaluate import evaluate_plan
+    from landfall.config import config_file, load_environment, read_config_file
+    from landfall.plan.harness import plan_environment
+
+    raw = read_config_file(config_file("test"))
+    raw["landfall:loadBalancer"] = {"waf": {"enabled": False}}
+    plan = plan_environment("test", raw_config=raw, layers=("bootstrap", "network"))
+    assert of_type(plan.stacks["network"], "aws:wafv2/webAcl:WebAcl") == []
+    report = evaluate_plan(plan, load_environment("test", raw).policy_exemptions)
+    assert "alb-waf" in {v.policy for v in report.violations}

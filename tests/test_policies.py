@@ -59,6 +59,9 @@ SEARCH = "aws:opensearch/domain:Domain"
 KMS = "aws:kms/key:Key"
 ECR = "aws:ecr/repository:Repository"
 ECR_LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+PUBLIC_ALB = "aws:lb/loadBalancer:LoadBalancer#public"
+INTERNAL_ALB = "aws:lb/loadBalancer:LoadBalancer#internal"
 BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 BUCKET_LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
@@ -837,6 +840,9 @@ def stack(*entries: tuple[str, int]) -> list[Case]:
         ECR_LIFECYCLE: {"repository": "payments", "policy": "{}"},
         NAT: {"subnetId": "subnet-1"},
         BUCKET: {},
+        PUBLIC_ALB: {"loadBalancerType": "application", "internal": False},
+        INTERNAL_ALB: {"loadBalancerType": "application", "internal": True},
+        WAF_ASSOCIATION: {"resourceArn": "arn:aws:elasticloadbalancing:…", "webAclArn": "…"},
         BUCKET_VERSIONING: {"versioningConfiguration": {"status": "Enabled"}},
         SUSPENDED: {"versioningConfiguration": {"status": "Suspended"}},
         BUCKET_LIFECYCLE: {
@@ -864,6 +870,10 @@ STACK_CASES: dict[str, tuple[list[list[Case]], list[list[Case]]]] = {
     "ecr-lifecycle-policy": (
         [stack((ECR, 2), (ECR_LIFECYCLE, 2))],
         [stack((ECR, 2), (ECR_LIFECYCLE, 1))],
+    ),
+    "alb-waf": (
+        [stack((PUBLIC_ALB, 1), (WAF_ASSOCIATION, 1)), stack((INTERNAL_ALB, 1))],
+        [stack((PUBLIC_ALB, 1)), stack((PUBLIC_ALB, 2), (WAF_ASSOCIATION, 1))],
     ),
     "s3-bucket-versioning": (
         [stack((BUCKET, 1), (BUCKET_VERSIONING, 1)), stack()],

@@ -798,6 +798,23 @@ def _ecr_lifecycle(resources: Sequence[tuple[str, Props]]) -> list[str]:
     return []
 
 
+WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+
+
+def _alb_waf(resources: Sequence[tuple[str, Props]]) -> list[str]:
+    public = sum(
+        1
+        for t, p in resources
+        if t == LB
+        and get(p, "loadBalancerType") in (None, "application")
+        and not is_true(get(p, "internal"))
+    )
+    associated = _count(resources, WAF_ASSOCIATION)
+    if associated < public:
+        return [f"{public} internet-facing ALBs but {associated} AWS WAF web ACL associations"]
+    return []
+
+
 # --- S3 ------------------------------------------------------------------------------------------
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -1367,6 +1384,17 @@ POLICIES: tuple[Policy, ...] = (
         stack_check=_ecr_lifecycle,
         fix="add an aws.ecr.LifecyclePolicy per repository",
         url=f"{FSBP}/ecr-controls.html#ecr-3",
+    ),
+    Policy(
+        name="alb-waf",
+        description="Every internet-facing Application Load Balancer has an AWS WAF web ACL.",
+        source="AWS FSBP ELB.16",
+        severity="medium",
+        resource_types=(),
+        check=None,
+        stack_check=_alb_waf,
+        fix="loadBalancer.waf.enabled: true (a web ACL with AWS managed rules and a rate limit)",
+        url=f"{FSBP}/elb-controls.html#elb-16",
     ),
     Policy(
         name="s3-bucket-versioning",

@@ -415,6 +415,31 @@ class CiConfig(Strict):
     )
 
 
+class WafConfig(Strict):
+    """AWS WAF in front of the ALB: AWS's managed rule groups (common exploits, known bad
+    inputs, IP reputation) and a per-IP rate limit, every request logged."""
+
+    enabled: bool = Field(
+        True,
+        description="Associate the web ACL with the ALB. The baseline policy `alb-waf` reports "
+        "an ALB without one (exempt it in test to save the WAF fee, never in prod).",
+    )
+    rate_limit: int = Field(
+        2000,
+        ge=10,
+        le=2_000_000_000,
+        description="Requests one client IP may send in 5 minutes before WAF blocks it (AWS "
+        "WAF's RateLimit: 10 to 2,000,000,000).",
+    )
+    log_retention_days: LogRetentionDays = Field(
+        365,
+        ge=1,
+        le=3653,
+        description="Days the WAF log group (KMS-encrypted, named `aws-waf-logs-*` as WAF "
+        "requires) keeps every request's record; one of CloudWatch's fixed retention periods.",
+    )
+
+
 class LoadBalancerConfig(Strict):
     """The internet-facing Application Load Balancer of the network stack, shared by every
     service (a host rule and an ``ip`` target group each); HTTP only redirects to HTTPS. Every
@@ -440,6 +465,7 @@ class LoadBalancerConfig(Strict):
         description="Seconds a connection may stay idle before the ALB closes it (AWS allows "
         "1 to 4000).",
     )
+    waf: WafConfig = Field(WafConfig(), description="The ALB's AWS WAF web ACL.")
 
 
 class DatabaseConfig(Strict):
