@@ -172,7 +172,7 @@ def run(cfg: EnvironmentConfig) -> None:
             vpc_id=vpc.vpc_id,
             private_subnet_ids=vpc.subnet_ids["private"],
             log_kms_key_arn=keys.arns["data"],
-            log_retention_days=net.flow_log_retention_days,
+            log_retention_days=ci.runner_log_retention_days,
         ),
         opts,
     )

@@ -533,3 +533,20 @@ def test_waf_can_be_turned_off_in_test_only_with_an_exemption():
     assert of_type(plan.stacks["network"], "aws:wafv2/webAcl:WebAcl") == []
     report = evaluate_plan(plan, load_environment("test", raw).policy_exemptions)
     assert "alb-waf" in {v.policy for v in report.violations}
+
+
+def test_every_log_group_has_a_retention_and_prod_keeps_a_year(env_plan):
+    """Each group's retention comes from a setting (none is left to CloudWatch's "never
+    expire"); prod keeps audit, access and flow logs at least 365 days (FSBP CloudWatch.16)."""
+    for env in ("test", "prod"):
+        groups = [
+            g
+            for stack in env_plan(env).stacks.values()
+            for g in of_type(stack, "aws:cloudwatch/logGroup:LogGroup")
+        ]
+        assert len(groups) >= 10, env
+        days = {g.inputs["name"]: g.inputs["retentionInDays"] for g in groups}
+        if env == "prod":
+            assert min(days.values()) >= 365, days
+        else:
+            assert min(days.values()) < 365  # test keeps less, which is cheaper

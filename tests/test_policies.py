@@ -60,6 +60,7 @@ KMS = "aws:kms/key:Key"
 ECR = "aws:ecr/repository:Repository"
 ECR_LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 PUBLIC_ALB = "aws:lb/loadBalancer:LoadBalancer#public"
 INTERNAL_ALB = "aws:lb/loadBalancer:LoadBalancer#internal"
 BUCKET = "aws:s3/bucket:Bucket"
@@ -663,6 +664,10 @@ RESOURCE_CASES: dict[str, tuple[list[Case], list[Case]]] = {
             (SEARCH, without(DOMAIN, "clusterConfig")),
         ],
     ),
+    "log-retention": (
+        [(LOG_GROUP, {"retentionInDays": 365}), (LOG_GROUP, {"retentionInDays": 3653})],
+        [(LOG_GROUP, {}), (LOG_GROUP, {"retentionInDays": 90})],
+    ),
     "kms-key-rotation": (
         [
             (KMS, {"enableKeyRotation": True}),
@@ -946,6 +951,7 @@ def test_prod_only_policies():
     assert prod_only == [
         "eks-endpoint-no-public-access",
         "lb-deletion-protection",
+        "log-retention",
         "rds-deletion-protection",
     ]
     assert all(p.applies_to("prod") for p in POLICIES)
@@ -1176,6 +1182,11 @@ def test_type_tokens_exist_in_the_installed_providers():
         IAM_POLICY: aws.iam.Policy,
         ROLE_POLICY: aws.iam.RolePolicy,
         ATTACHMENT: aws.iam.RolePolicyAttachment,
+        LOG_GROUP: aws.cloudwatch.LogGroup,
+        BUCKET: aws.s3.Bucket,
+        BUCKET_VERSIONING: aws.s3.BucketVersioning,
+        BUCKET_LIFECYCLE: aws.s3.BucketLifecycleConfiguration,
+        WAF_ASSOCIATION: aws.wafv2.WebAclAssociation,
     }
     tokens = {t for p in POLICIES for t in p.resource_types} - {EKS_COMPONENT, MNG}
     assert tokens <= set(classes) | {

@@ -799,6 +799,18 @@ def _ecr_lifecycle(resources: Sequence[tuple[str, Props]]) -> list[str]:
 
 
 WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+# AWS FSBP CloudWatch.16's default minimum (minRetentionTime): a year.
+MIN_PROD_LOG_RETENTION_DAYS = 365
+
+
+def _log_retention(type_token: str, props: Props) -> list[str]:
+    days = get(props, "retentionInDays")
+    if not days:
+        return ["keeps its logs forever (no retentionInDays): set one of CloudWatch's periods"]
+    if int(days) < MIN_PROD_LOG_RETENTION_DAYS:
+        return [f"keeps its logs {days} days, less than {MIN_PROD_LOG_RETENTION_DAYS}"]
+    return []
 
 
 def _alb_waf(resources: Sequence[tuple[str, Props]]) -> list[str]:
@@ -1384,6 +1396,18 @@ POLICIES: tuple[Policy, ...] = (
         stack_check=_ecr_lifecycle,
         fix="add an aws.ecr.LifecyclePolicy per repository",
         url=f"{FSBP}/ecr-controls.html#ecr-3",
+    ),
+    Policy(
+        name="log-retention",
+        description=f"Prod's CloudWatch log groups (audit, access, flow logs) are kept at least "
+        f"{MIN_PROD_LOG_RETENTION_DAYS} days.",
+        source="AWS FSBP CloudWatch.16; CIS Amazon EKS Benchmark 2.1.1 (audit logs)",
+        severity="medium",
+        resource_types=(LOG_GROUP,),
+        check=_log_retention,
+        fix="set the group's retention setting (e.g. cluster.logRetentionDays) to 365 or more",
+        url=f"{FSBP}/cloudwatch-controls.html#cloudwatch-16",
+        environments=PROD_ONLY,
     ),
     Policy(
         name="alb-waf",

@@ -413,6 +413,13 @@ class CiConfig(Strict):
         "in the GitHub environment named like this environment may assume the deploy role "
         "(`repo:<repo>:environment:<env>`), so prod's required reviewers guard every deploy.",
     )
+    runner_log_retention_days: LogRetentionDays = Field(
+        90,
+        ge=1,
+        le=3653,
+        description="Days the CI runners' KMS-encrypted log group keeps the jobs' build logs; "
+        "one of CloudWatch's fixed retention periods.",
+    )
 
 
 class WafConfig(Strict):
