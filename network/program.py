@@ -17,6 +17,7 @@ from components.network.vpc import Vpc, VpcArgs
 from components.network.waf import WebFirewall, WebFirewallArgs
 from landfall.config import EnvironmentConfig
 from landfall.logic.contracts import BootstrapOutputs, NetworkOutputs
+from landfall.program.access import resolve_sso_roles, sso_role_lister
 from landfall.program.outputs import export_outputs, read_outputs, stack_reference
 from landfall.program.provider import aws_provider, component_opts, parent_zone_provider
 
@@ -29,7 +30,14 @@ def run(cfg: EnvironmentConfig) -> None:
     )
     region, account = str(cfg.region), str(cfg.account_id)
     prod = cfg.is_production
-    opts = component_opts(aws_provider(cfg, "network"))
+    provider = aws_provider(cfg, "network")
+    opts = component_opts(provider)
+    # Looked up before anything is declared: the search master role trusts exactly the
+    # cluster-admin SSO roles (a missing role fails here, with one message).
+    admins = [
+        m for m in cfg.require("cluster", cfg.cluster).sso_mappings if m.access == "cluster-admin"
+    ]
+    admin_roles = resolve_sso_roles(admins, sso_role_lister(provider))
     plan = cfg.subnet_plan()
 
     # The account's service-linked roles: the cluster key's policy names Auto Scaling's, and
@@ -145,6 +153,7 @@ def run(cfg: EnvironmentConfig) -> None:
             zone_awareness=search.zone_awareness,
             log_retention_days=search.log_retention_days,
             production=prod,
+            admin_principal_arns=sorted(admin_roles.values()),
         ),
         opts,
     )

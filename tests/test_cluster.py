@@ -261,7 +261,11 @@ def test_a_kept_creator_that_is_a_mapped_sso_role_fails_before_anything_is_decla
         **raw["landfall:cluster"],
         "keepCreatorAdmin": True,
         "ssoMappings": [
-            {"permissionSet": "PlatformAdmin", "kubernetesGroup": "admins", "access": "admin"}
+            {
+                "permissionSet": "PlatformAdmin",
+                "kubernetesGroup": "admins",
+                "access": "cluster-admin",
+            }
         ],
     }
     role = _sso_role("PlatformAdmin", "0123456789abcdef")

@@ -515,3 +515,8 @@ def test_prod_may_exempt_only_policies_marked_exemptable_in_prod(monkeypatch) ->
     ]
     monkeypatch.setattr(baseline, "POLICIES", marked)
     assert load_environment("prod", raw).policy_exemptions[0].policy == "rds-multi-az"
+
+
+def test_a_cloud_environment_needs_a_cluster_admin_mapping() -> None:
+    viewers = [{"permissionSet": "ReadOnly", "kubernetesGroup": "viewers", "access": "view"}]
+    one_problem(section("cluster", ssoMappings=viewers), "cluster.ssoMappings", "cluster-admin")

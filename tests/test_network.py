@@ -550,3 +550,15 @@ def test_every_log_group_has_a_retention_and_prod_keeps_a_year(env_plan):
             assert min(days.values()) >= 365, days
         else:
             assert min(days.values()) < 365  # test keeps less, which is cheaper
+
+
+def test_the_search_superuser_role_is_assumable_by_the_cluster_admin_sso_roles_only(env, net):
+    from landfall.logic.sso import SSO_PATH_PREFIX
+
+    role = one(net, "aws:iam/role:Role", "search-master")
+    [statement] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    principals = statement["Principal"]["AWS"]
+    principals = principals if isinstance(principals, list) else [principals]
+    assert principals and all(SSO_PATH_PREFIX in p for p in principals)
+    assert all("AWSReservedSSO_PlatformAdmin_" in p for p in principals)  # cluster-admin only
+    assert not any(p.endswith(":root") for p in principals)

@@ -90,6 +90,16 @@ def allow(actions: Any, resources: Any) -> Props:
     return {"Effect": "Allow", "Action": actions, "Resource": resources}
 
 
+ADMIN_SSO_ROLE = (
+    "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/"
+    "AWSReservedSSO_PlatformAdmin_0123456789abcdef"
+)
+
+
+def trust_aws(principals: Any) -> str:
+    return doc({"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": principals}})
+
+
 def irsa(condition: Props) -> str:
     return doc(
         {
@@ -781,6 +791,16 @@ RESOURCE_CASES: dict[str, tuple[list[Case], list[Case]]] = {
                     )
                 },
             ),
+        ],
+    ),
+    "iam-trust-named-principals": (
+        [
+            (ROLE, {"assumeRolePolicy": trust_aws(ADMIN_SSO_ROLE)}),
+            (ROLE, {"assumeRolePolicy": trust_aws([ADMIN_SSO_ROLE, "arn:aws:iam::1:role/x"])}),
+        ],
+        [
+            (ROLE, {"assumeRolePolicy": trust_aws("arn:aws:iam::111111111111:root")}),
+            (ROLE, {"assumeRolePolicy": trust_aws(["111111111111"])}),
         ],
     ),
     "iam-no-admin": (

@@ -12,9 +12,9 @@ from components.base import Component, kms_log_group
 from components.network.security_groups import data_store_security_group
 from landfall.program.iam import (
     document,
+    named_principals_trust,
     opensearch_access_policy,
     opensearch_log_delivery_policy,
-    service_trust_account,
 )
 from landfall.program.protection import stateful
 
@@ -40,6 +40,8 @@ class SearchArgs:
     zone_awareness: bool
     log_retention_days: int
     production: bool
+    # Who may assume the master role (search superuser): the cluster-admin SSO roles.
+    admin_principal_arns: Sequence[str] = ()
 
 
 class Search(Component):
@@ -75,7 +77,9 @@ class Search(Component):
         master_role = aws.iam.Role(
             f"{name}-master",
             description=f"{args.name_prefix} OpenSearch fine-grained access control master user",
-            assume_role_policy=document(service_trust_account(args.account_id), parent=self),
+            assume_role_policy=document(
+                named_principals_trust(args.admin_principal_arns), parent=self
+            ),
             opts=child,
         )
 

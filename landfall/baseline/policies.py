@@ -939,6 +939,23 @@ def _irsa_trust(type_token: str, props: Props) -> list[str]:
     return found
 
 
+_ACCOUNT_PRINCIPAL = re.compile(r"^(arn:aws[a-z-]*:iam::\d{12}:root|\d{12})$")
+
+
+def _root_trust(type_token: str, props: Props) -> list[str]:
+    statements, error = parse_document(get(props, "assumeRolePolicy"))
+    if error:
+        return [f"assumeRolePolicy: {error}"]
+    return [
+        f"statement {i} trusts the whole account {p}: any principal its own policies allow "
+        "sts:AssumeRole may assume the role"
+        for i, st in enumerate(statements, start=1)
+        if st.effect == "Allow"
+        for p in strings(get(st.principal, "AWS"))
+        if _ACCOUNT_PRINCIPAL.match(p)
+    ]
+
+
 def _admin_statement(st: ParsedStatement) -> str | None:
     if st.effect == "Allow" and "*" in st.actions and "*" in st.resources:
         return 'allows action "*" on resource "*" (full administrator)'
@@ -1457,6 +1474,19 @@ POLICIES: tuple[Policy, ...] = (
         fix="StringEquals {<issuer>:sub: system:serviceaccount:<ns>:<sa>, <issuer>:aud: "
         "sts.amazonaws.com}",
         url=f"{EKS_BP}/identity-and-access-management.html",
+    ),
+    Policy(
+        name="iam-trust-named-principals",
+        description="No role trusts a whole account (its root): roles name the principals "
+        "that may assume them.",
+        source="AWS IAM User Guide, security best practices (least privilege; the confused "
+        "deputy); AWS FSBP IAM.21",
+        severity="high",
+        resource_types=(ROLE,),
+        check=_root_trust,
+        fix="Principal: {AWS: [<role ARN>, ...]} naming the roles (e.g. the cluster-admin SSO "
+        "roles)",
+        url="https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html",
     ),
     Policy(
         name="iam-no-admin",

@@ -89,6 +89,8 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "`local` must not be set.",
             "`dns.parentZoneRoleArn` needs `dns.parentZoneId`.",
             "`cluster.supportEndAcknowledged`, if set, must equal `cluster.kubernetesVersion`.",
+            "`cluster.ssoMappings` maps at least one permission set to `cluster-admin` (the "
+            "search domain's master role trusts exactly those roles).",
             "`region` must be an AWS region (botocore's `endpoints.json`).",
             "`tags` follow the AWS tagging rules: keys 1 to 128 characters and not starting "
             "with `aws:`, values at most 256, only letters, digits, spaces and "

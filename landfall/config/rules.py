@@ -190,6 +190,16 @@ def semantic_problems(cfg: EnvironmentConfig) -> list[Problem]:
                     f"use one of {', '.join(SUPPORTED_KUBERNETES_VERSIONS)}",
                 )
             )
+        if cfg.is_cloud and not any(m.access == "cluster-admin" for m in cluster.sso_mappings):
+            problems.append(
+                Problem(
+                    f"{k}cluster.ssoMappings",
+                    "maps no permission set to cluster-admin: nobody could administer the "
+                    "cluster outside CI, nor the search domain (its master role trusts those "
+                    "roles only)",
+                    "map the platform team's permission set with access: cluster-admin",
+                )
+            )
         acknowledged = cluster.support_end_acknowledged
         if acknowledged is not None and acknowledged != cluster.kubernetes_version:
             problems.append(

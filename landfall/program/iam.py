@@ -165,13 +165,14 @@ def deny_insecure_transport(bucket_arn: pulumi.Input[str]) -> Statement:
     )
 
 
-def service_trust_account(account_id: str) -> list[Statement]:
-    """Trust principals of this account (IAM still decides who may call sts:AssumeRole)."""
+def named_principals_trust(principal_arns: Sequence[pulumi.Input[str]]) -> list[Statement]:
+    """Trust exactly these IAM roles (never the account root, through which any principal
+    allowed sts:AssumeRole by its own policy could assume the role)."""
     return [
         Statement(
             effect="Allow",
             actions=["sts:AssumeRole"],
-            principals=[Principal(type="AWS", identifiers=[f"arn:aws:iam::{account_id}:root"])],
+            principals=[Principal(type="AWS", identifiers=list(principal_arns))],
         )
     ]
 
