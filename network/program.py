@@ -61,6 +61,8 @@ def run(cfg: EnvironmentConfig) -> None:
         "vpc",
         VpcArgs(
             name_prefix=cfg.name_prefix,
+            region=region,
+            account_id=account,
             cluster_name=cfg.name_prefix,
             plan=plan,
             nat_per_az=net.nat_gateways == "per-az",

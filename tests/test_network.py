@@ -562,3 +562,21 @@ def test_the_search_superuser_role_is_assumable_by_the_cluster_admin_sso_roles_o
     assert principals and all(SSO_PATH_PREFIX in p for p in principals)
     assert all("AWSReservedSSO_PlatformAdmin_" in p for p in principals)  # cluster-admin only
     assert not any(p.endswith(":root") for p in principals)
+
+
+def test_service_roles_act_only_for_this_accounts_resources(env, net, env_plan):
+    cfg = env_plan(env).config
+    for role, arn in (
+        ("vpc-flow-logs", f"arn:aws:ec2:{cfg.region}:{cfg.account_id}:vpc-flow-log/*"),
+        (
+            "ci-runner",
+            f"arn:aws:codebuild:{cfg.region}:{cfg.account_id}:project/landfall-{env}-runner",
+        ),
+    ):
+        [statement] = json.loads(one(net, "aws:iam/role:Role", role).inputs["assumeRolePolicy"])[
+            "Statement"
+        ]
+        assert statement["Condition"] == {
+            "StringEquals": {"aws:SourceAccount": cfg.account_id},
+            "ArnLike": {"aws:SourceArn": arn},
+        }, role

@@ -96,6 +96,17 @@ ADMIN_SSO_ROLE = (
 )
 
 
+SCOPED = {"StringEquals": {"aws:SourceAccount": "111111111111"}}
+
+
+def trust_service(service: str, condition: Props | None) -> str:
+    statement: Props = {"Effect": "Allow", "Action": "sts:AssumeRole"}
+    statement["Principal"] = {"Service": service}
+    if condition is not None:
+        statement["Condition"] = condition
+    return doc(statement)
+
+
 def trust_aws(principals: Any) -> str:
     return doc({"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": principals}})
 
@@ -801,6 +812,16 @@ RESOURCE_CASES: dict[str, tuple[list[Case], list[Case]]] = {
         [
             (ROLE, {"assumeRolePolicy": trust_aws("arn:aws:iam::111111111111:root")}),
             (ROLE, {"assumeRolePolicy": trust_aws(["111111111111"])}),
+        ],
+    ),
+    "service-trust-source-scoped": (
+        [
+            (ROLE, {"assumeRolePolicy": trust_service("vpc-flow-logs.amazonaws.com", SCOPED)}),
+            (ROLE, {"assumeRolePolicy": trust_service("ec2.amazonaws.com", None)}),
+        ],
+        [
+            (ROLE, {"assumeRolePolicy": trust_service("vpc-flow-logs.amazonaws.com", None)}),
+            (ROLE, {"assumeRolePolicy": trust_service("codebuild.amazonaws.com", {})}),
         ],
     ),
     "iam-no-admin": (

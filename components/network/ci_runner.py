@@ -78,7 +78,16 @@ class CiRunner(Component):
         role = aws.iam.Role(
             name,
             description=f"{project}: CodeBuild runner (network interfaces, logs, GitHub)",
-            assume_role_policy=document(service_trust("codebuild.amazonaws.com"), parent=self),
+            # Only for this account's runner project (CodeBuild user guide, "Cross-service
+            # confused deputy prevention").
+            assume_role_policy=document(
+                service_trust(
+                    "codebuild.amazonaws.com",
+                    args.account_id,
+                    f"arn:aws:codebuild:{args.region}:{args.account_id}:project/{project}",
+                ),
+                parent=self,
+            ),
             opts=child,
         )
         aws.iam.RolePolicy(

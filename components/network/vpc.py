@@ -15,6 +15,8 @@ from landfall.program.iam import flow_log_assume_role, flow_log_write_policy
 @dataclass(frozen=True)
 class VpcArgs:
     name_prefix: str
+    region: str
+    account_id: str
     cluster_name: str
     plan: SubnetPlan
     nat_per_az: bool
@@ -200,7 +202,7 @@ class Vpc(Component):
         )
         flow_role = aws.iam.Role(
             f"{name}-flow-logs",
-            assume_role_policy=flow_log_assume_role(),
+            assume_role_policy=flow_log_assume_role(args.region, args.account_id),
             opts=child,
         )
         aws.iam.RolePolicy(

@@ -956,6 +956,35 @@ def _root_trust(type_token: str, props: Props) -> list[str]:
     ]
 
 
+# Service principals that send aws:SourceAccount/aws:SourceArn when they assume a role, so the
+# trust can be limited to this account's resources (their user guides' "confused deputy
+# prevention" sections).
+CONFUSED_DEPUTY_SERVICES = ("vpc-flow-logs.amazonaws.com", "codebuild.amazonaws.com")
+
+
+def _source_scoped(type_token: str, props: Props) -> list[str]:
+    statements, error = parse_document(get(props, "assumeRolePolicy"))
+    if error:
+        return [f"assumeRolePolicy: {error}"]
+    found = []
+    for i, st in enumerate(statements, start=1):
+        services = [
+            s for s in strings(get(st.principal, "Service")) if s in CONFUSED_DEPUTY_SERVICES
+        ]
+        keys = {
+            str(k).lower()
+            for block in st.condition.values()
+            if isinstance(block, Mapping)
+            for k in block
+        }
+        if st.effect == "Allow" and services and not keys & {"aws:sourceaccount", "aws:sourcearn"}:
+            found.append(
+                f"statement {i} trusts {', '.join(services)} without aws:SourceAccount or "
+                "aws:SourceArn (the confused deputy)"
+            )
+    return found
+
+
 def _admin_statement(st: ParsedStatement) -> str | None:
     if st.effect == "Allow" and "*" in st.actions and "*" in st.resources:
         return 'allows action "*" on resource "*" (full administrator)'
@@ -1487,6 +1516,19 @@ POLICIES: tuple[Policy, ...] = (
         fix="Principal: {AWS: [<role ARN>, ...]} naming the roles (e.g. the cluster-admin SSO "
         "roles)",
         url="https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html",
+    ),
+    Policy(
+        name="service-trust-source-scoped",
+        description="Roles that AWS services assume for this account's resources say so "
+        "(aws:SourceAccount / aws:SourceArn) where the service sends those keys.",
+        source="AWS IAM User Guide, 'The confused deputy problem'; VPC and CodeBuild user "
+        "guides (confused deputy prevention)",
+        severity="medium",
+        resource_types=(ROLE,),
+        check=_source_scoped,
+        fix="Condition: StringEquals aws:SourceAccount <account>, ArnLike aws:SourceArn <the "
+        "resources' ARN pattern>",
+        url="https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html",
     ),
     Policy(
         name="iam-no-admin",

@@ -27,19 +27,40 @@ def document(
     return aws.iam.get_policy_document_output(statements=list(statements), opts=opts).json
 
 
-def service_trust(service: str) -> list[Statement]:
-    """Trust policy letting one AWS service principal assume the role."""
+def service_trust(
+    service: str, account_id: str | None = None, source_arn: str | None = None
+) -> list[Statement]:
+    """Trust policy letting one AWS service principal assume the role; with ``account_id`` (and
+    ``source_arn``) only on behalf of this account's resources (matching that ARN pattern), which
+    stops the confused deputy: the service acting for another account's resource (IAM User
+    Guide, "The confused deputy problem")."""
+    conditions = []
+    if account_id:
+        conditions.append(
+            Condition(test="StringEquals", variable="aws:SourceAccount", values=[account_id])
+        )
+    if source_arn:
+        conditions.append(Condition(test="ArnLike", variable="aws:SourceArn", values=[source_arn]))
     return [
         Statement(
             effect="Allow",
             actions=["sts:AssumeRole"],
             principals=[Principal(type="Service", identifiers=[service])],
+            conditions=conditions or None,
         )
     ]
 
 
-def flow_log_assume_role() -> pulumi.Output[str]:
-    return document(service_trust("vpc-flow-logs.amazonaws.com"))
+def flow_log_assume_role(region: str, account_id: str) -> pulumi.Output[str]:
+    """VPC Flow Logs, for this account's flow logs only (VPC user guide, "IAM role for
+    publishing flow logs to CloudWatch Logs": aws:SourceAccount and aws:SourceArn)."""
+    return document(
+        service_trust(
+            "vpc-flow-logs.amazonaws.com",
+            account_id,
+            f"arn:aws:ec2:{region}:{account_id}:vpc-flow-log/*",
+        )
+    )
 
 
 def flow_log_write_policy(log_group_arn: pulumi.Input[str]) -> pulumi.Output[str]:
