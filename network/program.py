@@ -133,6 +133,8 @@ def run(cfg: EnvironmentConfig) -> None:
             production=prod,
             log_kms_key_arn=keys.arns["data"],
             log_retention_days=db.log_retention_days,
+            monitoring_interval_seconds=db.monitoring_interval_seconds,
+            performance_insights_retention_days=db.performance_insights_retention_days,
         ),
         opts,
     )

@@ -520,3 +520,14 @@ def test_prod_may_exempt_only_policies_marked_exemptable_in_prod(monkeypatch) ->
 def test_a_cloud_environment_needs_a_cluster_admin_mapping() -> None:
     viewers = [{"permissionSet": "ReadOnly", "kubernetesGroup": "viewers", "access": "view"}]
     one_problem(section("cluster", ssoMappings=viewers), "cluster.ssoMappings", "cluster-admin")
+
+
+def test_performance_insights_retention_and_class_follow_rds() -> None:
+    one_problem(
+        section("database", performanceInsightsRetentionDays=30),
+        "database.performanceInsightsRetentionDays",
+        "7",
+    )
+    one_problem(
+        section("database", instanceClass="db.t4g.small"), "database.instanceClass", "medium"
+    )

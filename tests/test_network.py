@@ -580,3 +580,28 @@ def test_service_roles_act_only_for_this_accounts_resources(env, net, env_plan):
             "StringEquals": {"aws:SourceAccount": cfg.account_id},
             "ArnLike": {"aws:SourceArn": arn},
         }, role
+
+
+def test_rds_publishes_enhanced_monitoring_and_encrypted_performance_insights(env, net):
+    from iam_decisions import managed_policy
+
+    from landfall.logic.rds import MONITORING_INTERVALS, PERFORMANCE_INSIGHTS_RETENTION
+
+    db = one(net, "aws:rds/instance:Instance").inputs
+    assert db["monitoringInterval"] == {"test": 60, "prod": 15}[env]
+    assert db["monitoringInterval"] in MONITORING_INTERVALS
+    role = one(net, "aws:iam/role:Role", "database-monitoring")
+    assert json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Principal"] == {
+        "Service": "monitoring.rds.amazonaws.com"
+    }
+    attachment = one(
+        net, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "database-monitoring"
+    )
+    # The AWS managed policy exists under that path (moto ships AWS's managed policies).
+    assert "logs:PutLogEvents" in managed_policy(attachment.inputs["policyArn"])
+    assert attachment.inputs["policyArn"].endswith(
+        ":policy/service-role/AmazonRDSEnhancedMonitoringRole"
+    )
+    assert db["performanceInsightsEnabled"] is True
+    assert db["performanceInsightsKmsKeyId"] == net.outputs["dataKmsKeyArn"]
+    assert db["performanceInsightsRetentionPeriod"] in PERFORMANCE_INSIGHTS_RETENTION

@@ -185,6 +185,10 @@ DATABASE: Props = {
     "deletionProtection": True,
     "skipFinalSnapshot": False,
     "manageMasterUserPassword": True,
+    "monitoringInterval": 60,
+    "monitoringRoleArn": "arn:aws:iam::111111111111:role/database-monitoring",
+    "performanceInsightsEnabled": True,
+    "performanceInsightsKmsKeyId": KEY_ARN,
 }
 DOMAIN: Props = {
     "vpcOptions": {"subnetIds": ["subnet-a", "subnet-b", "subnet-c"], "securityGroupIds": ["sg-1"]},
@@ -684,6 +688,14 @@ RESOURCE_CASES: dict[str, tuple[list[Case], list[Case]]] = {
             (SEARCH, with_(DOMAIN, clusterConfig={"instanceCount": 1})),
             (SEARCH, without(DOMAIN, "clusterConfig")),
         ],
+    ),
+    "rds-enhanced-monitoring": (
+        [(RDS, {"monitoringInterval": 60, "monitoringRoleArn": "arn:aws:iam::1:role/m"})],
+        [(RDS, {}), (RDS, {"monitoringInterval": 0}), (RDS, {"monitoringInterval": 15})],
+    ),
+    "rds-performance-insights-encrypted": (
+        [(RDS, {"performanceInsightsEnabled": True, "performanceInsightsKmsKeyId": "arn:k"})],
+        [(RDS, {}), (RDS, {"performanceInsightsEnabled": True})],
     ),
     "log-retention": (
         [(LOG_GROUP, {"retentionInDays": 365}), (LOG_GROUP, {"retentionInDays": 3653})],

@@ -11,6 +11,7 @@ import pulumi_aws as aws
 from components.base import Component, kms_log_group
 from components.network.security_groups import data_store_security_group
 from landfall.logic.rds import MARIADB_SETTINGS, parameter_settings
+from landfall.program.iam import aws_managed, document, service_trust
 from landfall.program.protection import stateful
 
 MARIADB_PORT = 3306
@@ -44,6 +45,9 @@ class DatabaseArgs:
     # never expiring): encrypted with this key, kept this many days.
     log_kms_key_arn: pulumi.Input[str]
     log_retention_days: int
+    # Enhanced Monitoring (OS metrics; 0: off) and Performance Insights (with the data key).
+    monitoring_interval_seconds: int = 60
+    performance_insights_retention_days: int = 7
 
 
 class Database(Component):
@@ -114,6 +118,22 @@ class Database(Component):
             )
             for log_type in LOG_EXPORTS
         ]
+        monitoring_role = None
+        if args.monitoring_interval_seconds:
+            monitoring_role = aws.iam.Role(
+                f"{name}-monitoring",
+                description=f"{identifier}: RDS Enhanced Monitoring publishes OS metrics",
+                assume_role_policy=document(
+                    service_trust("monitoring.rds.amazonaws.com"), parent=self
+                ),
+                opts=child,
+            )
+            aws.iam.RolePolicyAttachment(
+                f"{name}-monitoring",
+                role=monitoring_role.name,
+                policy_arn=aws_managed("service-role/AmazonRDSEnhancedMonitoringRole"),
+                opts=child,
+            )
         instance = aws.rds.Instance(
             name,
             identifier=identifier,
@@ -146,6 +166,11 @@ class Database(Component):
             auto_minor_version_upgrade=True,
             allow_major_version_upgrade=False,
             enabled_cloudwatch_logs_exports=LOG_EXPORTS,
+            monitoring_interval=args.monitoring_interval_seconds,
+            monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=args.storage_kms_key_arn,
+            performance_insights_retention_period=args.performance_insights_retention_days,
             deletion_protection=args.production,
             skip_final_snapshot=not args.production,
             final_snapshot_identifier=f"{identifier}-final" if args.production else None,

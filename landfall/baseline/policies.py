@@ -798,6 +798,23 @@ def _ecr_lifecycle(resources: Sequence[tuple[str, Props]]) -> list[str]:
     return []
 
 
+def _rds_monitoring(type_token: str, props: Props) -> list[str]:
+    interval = get(props, "monitoringInterval")
+    if not interval:
+        return ["Enhanced Monitoring is off (monitoringInterval 0 or unset)"]
+    if not get(props, "monitoringRoleArn"):
+        return ["monitoringInterval is set without monitoringRoleArn (RDS refuses it)"]
+    return []
+
+
+def _rds_performance_insights(type_token: str, props: Props) -> list[str]:
+    if not is_true(get(props, "performanceInsightsEnabled")):
+        return ["Performance Insights is off"]
+    if not get(props, "performanceInsightsKmsKeyId"):
+        return ["Performance Insights uses the AWS managed key, not the data key"]
+    return []
+
+
 WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 # AWS FSBP CloudWatch.16's default minimum (minRetentionTime): a year.
@@ -1307,6 +1324,26 @@ POLICIES: tuple[Policy, ...] = (
         check=_rds_logs,
         fix="enabledCloudwatchLogsExports: [audit, error, slowquery] (MariaDB)",
         url=f"{FSBP}/rds-controls.html#rds-9",
+    ),
+    Policy(
+        name="rds-enhanced-monitoring",
+        description="RDS instances publish Enhanced Monitoring metrics.",
+        source="AWS FSBP RDS.6",
+        severity="low",
+        resource_types=(RDS,),
+        check=_rds_monitoring,
+        fix="database.monitoringIntervalSeconds: 60 (or finer)",
+        url=f"{FSBP}/rds-controls.html#rds-6",
+    ),
+    Policy(
+        name="rds-performance-insights-encrypted",
+        description="RDS Performance Insights is on and encrypted with a customer managed key.",
+        source="AWS FSBP RDS (Performance Insights encryption); RDS User Guide",
+        severity="low",
+        resource_types=(RDS,),
+        check=_rds_performance_insights,
+        fix="performanceInsightsEnabled: true with performanceInsightsKmsKeyId the data key",
+        url="https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PerfInsights.html",
     ),
     Policy(
         name="rds-multi-az",

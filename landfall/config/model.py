@@ -518,6 +518,18 @@ class DatabaseConfig(Strict):
         "query) in their KMS-encrypted groups, which the network stack creates before the "
         "instance; a CloudWatch Logs retention period.",
     )
+    monitoring_interval_seconds: Literal[0, 1, 5, 10, 15, 30, 60] = Field(
+        60,
+        description="Seconds between Enhanced Monitoring samples (OS metrics, through its own "
+        "role): one of RDS's 1, 5, 10, 15, 30 or 60; 0 turns it off, which the baseline policy "
+        "`rds-enhanced-monitoring` reports.",
+    )
+    performance_insights_retention_days: int = Field(
+        7,
+        description="Days Performance Insights (encrypted with the data key) keeps its data: 7 "
+        "(free), a multiple of 31 up to 713, or 731. Not offered on the micro and small "
+        "burstable classes.",
+    )
     database_name: str = Field(
         "landfall",
         pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$",

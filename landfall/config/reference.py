@@ -89,6 +89,9 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "`local` must not be set.",
             "`dns.parentZoneRoleArn` needs `dns.parentZoneId`.",
             "`cluster.supportEndAcknowledged`, if set, must equal `cluster.kubernetesVersion`.",
+            "`database.performanceInsightsRetentionDays` is 7, a multiple of 31 up to 713, or "
+            "731; `database.instanceClass` is not a micro or small burstable class (no "
+            "Performance Insights).",
             "`cluster.ssoMappings` maps at least one permission set to `cluster-admin` (the "
             "search domain's master role trusts exactly those roles).",
             "`region` must be an AWS region (botocore's `endpoints.json`).",

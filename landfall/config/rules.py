@@ -23,6 +23,7 @@ from landfall.config.model import (
 )
 from landfall.logic import aws_facts
 from landfall.logic.cidr import CidrPlanError
+from landfall.logic.rds import NO_PERFORMANCE_INSIGHTS, PERFORMANCE_INSIGHTS_RETENTION
 from landfall.logic.versions import FLUX_RELEASES, SUPPORTED_KUBERNETES_VERSIONS
 
 # --- cross-field checks, each yielding a Problem -----------------------------------------------
@@ -180,6 +181,25 @@ def semantic_problems(cfg: EnvironmentConfig) -> list[Problem]:
                 )
             )
 
+    insights = cfg.database
+    if insights is not None:
+        days = insights.performance_insights_retention_days
+        if days not in PERFORMANCE_INSIGHTS_RETENTION:
+            problems.append(
+                Problem(
+                    f"{k}database.performanceInsightsRetentionDays",
+                    f"is {days}; RDS accepts 7, a multiple of 31 from 31 to 713, or 731",
+                    "use 7 (free) or e.g. 93 (3 months)",
+                )
+            )
+        if insights.instance_class in NO_PERFORMANCE_INSIGHTS:
+            problems.append(
+                Problem(
+                    f"{k}database.instanceClass",
+                    f"{insights.instance_class} has no Performance Insights in RDS for MariaDB",
+                    "use db.t4g.medium or larger",
+                )
+            )
     cluster = cfg.cluster
     if cluster is not None:
         if cluster.kubernetes_version not in SUPPORTED_KUBERNETES_VERSIONS:

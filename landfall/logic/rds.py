@@ -14,6 +14,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
+# CreateDBInstance's MonitoringInterval: the only values RDS accepts (0 turns it off).
+MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
+# Performance Insights retention: 7 days (free) or a whole number of 31-day months up to 23, or
+# 731 (CreateDBInstance, PerformanceInsightsRetentionPeriod).
+PERFORMANCE_INSIGHTS_RETENTION = (7, *(31 * m for m in range(1, 24)), 731)
+# Classes RDS for MariaDB offers no Performance Insights on (RDS User Guide, "Amazon RDS DB
+# engine, Region, and instance class support for Performance Insights").
+NO_PERFORMANCE_INSIGHTS = frozenset(
+    {"db.t2.micro", "db.t2.small", "db.t3.micro", "db.t3.small", "db.t4g.micro", "db.t4g.small"}
+)
+
 ApplyMethod = Literal["immediate", "pending-reboot"]
 
 # parameter -> True if dynamic (applied immediately), False if static (applied at the next reboot)
