@@ -10,6 +10,7 @@ from components.network.alb import Alb, AlbArgs
 from components.network.ci_runner import CiRunner, CiRunnerArgs
 from components.network.database import Database, DatabaseArgs
 from components.network.dns import Dns, DnsArgs
+from components.network.dns_security import ROUTE53_REGION, DnsSecurity, DnsSecurityArgs
 from components.network.kms import KmsKeys, KmsKeysArgs
 from components.network.registry import Registry, RegistryArgs
 from components.network.search import Search, SearchArgs
@@ -72,16 +73,34 @@ def run(cfg: EnvironmentConfig) -> None:
         ),
         opts,
     )
+    parent_provider = parent_zone_provider(cfg, dns.parent_zone_role_arn)
     zone = Dns(
         "dns",
         DnsArgs(
             domain=dns.domain,
             production=prod,
             parent_zone_id=dns.parent_zone_id,
-            parent_provider=parent_zone_provider(cfg, dns.parent_zone_role_arn),
+            parent_provider=parent_provider,
         ),
         opts,
     )
+    dnssec = None
+    if dns.dnssec:
+        dnssec = DnsSecurity(
+            "dns-security",
+            DnsSecurityArgs(
+                name_prefix=cfg.name_prefix,
+                account_id=account,
+                domain=dns.domain,
+                zone_id=zone.zone_id,
+                us_east_1=aws_provider(cfg, "network", ROUTE53_REGION),
+                query_log_retention_days=dns.query_log_retention_days,
+                production=prod,
+                parent_zone_id=dns.parent_zone_id,
+                parent_provider=parent_provider,
+            ),
+            opts,
+        )
     services = [s.name for s in cfg.services]
     alb = Alb(
         "alb",
@@ -232,5 +251,6 @@ def run(cfg: EnvironmentConfig) -> None:
             registry_kms_key_arn=keys.arns["registry"],
             ci_runner_project_name=runner.project_name,
             ci_runner_security_group_id=runner.security_group_id,
+            hosted_zone_ds_record=dnssec.ds_record if dnssec else "",
         )
     )

@@ -272,9 +272,11 @@ def test_ecr_repositories_immutable_scanned_encrypted(env, net):
 
 def test_kms_keys_rotate_and_are_protected_in_prod(env, net, env_plan):
     keys = of_type(net, "aws:kms/key:Key")
-    assert len(keys) == 4
+    assert len(keys) == 6  # four per purpose, and us-east-1's DNSSEC and query-log keys
     for key in keys:
-        assert key.inputs["enableKeyRotation"] is True
+        # Asymmetric keys (the DNSSEC KSK) cannot rotate automatically.
+        rotates = bool(key.inputs.get("enableKeyRotation"))
+        assert rotates is (key.inputs.get("keyUsage") != "SIGN_VERIFY"), key.name
         assert key.inputs["deletionWindowInDays"] == {"test": 7, "prod": 30}[env]
         assert key.options["protect"] is (env == "prod")
     cluster_key = policy(one(net, "aws:kms/key:Key", "kms-cluster").inputs["policy"])
@@ -288,7 +290,7 @@ def test_kms_keys_rotate_and_are_protected_in_prod(env, net, env_plan):
     )
     for sid in ("AutoScalingUsesKeyForVolumes", "AutoScalingCreatesGrantsForVolumes"):
         assert by_sid[sid]["Principal"] == {"AWS": autoscaling}
-    other_keys = [k for k in keys if k.name != "kms-cluster"]
+    other_keys = [k for k in keys if k.name not in ("kms-cluster", "dns-security-ksk")]
     assert all("autoscaling" not in k.inputs["policy"] for k in other_keys)
 
 
@@ -393,6 +395,13 @@ def test_a_parent_zone_gets_the_delegation_before_the_certificate_is_validated()
     assert record.options["provider"].startswith(parent.urn)
     assert zone.inputs["name"] == "test.landfall.example.com"
     assert check_prerequisites(plan.as_json(), delegation_waited_for=False).passed
+    # DNSSEC's chain of trust: the DS record goes to the parent too, once the zone signs.
+    ds = one(net, "aws:route53/record:Record", "dns-security-ds")
+    assert ds.inputs["zoneId"] == "Z0123456789PARENT" and ds.inputs["type"] == "DS"
+    assert ds.inputs["records"] == [net.outputs["hostedZoneDsRecord"]]
+    signing = one(net, "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec")
+    assert signing.urn in ds.options["dependsOn"]
+    assert ds.options["provider"].startswith(parent.urn)
 
 
 def test_without_a_parent_zone_nothing_writes_a_delegation(net):
@@ -605,3 +614,49 @@ def test_rds_publishes_enhanced_monitoring_and_encrypted_performance_insights(en
     assert db["performanceInsightsEnabled"] is True
     assert db["performanceInsightsKmsKeyId"] == net.outputs["dataKmsKeyArn"]
     assert db["performanceInsightsRetentionPeriod"] in PERFORMANCE_INSIGHTS_RETENTION
+
+
+# --- DNSSEC and query logging (us-east-1) ----------------------------------------------------
+
+
+def test_the_zone_is_signed_with_a_us_east_1_key_route53_accepts(env, net, env_plan):
+    import botocore.session
+
+    kms_model = botocore.session.get_session().get_service_model("kms")
+    cfg = env_plan(env).config
+    us_east_1 = one(net, "pulumi:providers:aws", "aws-us-east-1")
+    assert us_east_1.inputs["region"] == "us-east-1"
+    assert json.loads(us_east_1.inputs["allowedAccountIds"]) == [cfg.account_id]
+    key = one(net, "aws:kms/key:Key", "dns-security-ksk")
+    # Route 53 requires an asymmetric ECC_NIST_P256 signing key in us-east-1.
+    assert key.inputs["customerMasterKeySpec"] == "ECC_NIST_P256"
+    assert key.inputs["customerMasterKeySpec"] in kms_model.shape_for("KeySpec").enum
+    assert key.inputs["keyUsage"] == "SIGN_VERIFY"
+    assert key.options["provider"].startswith(us_east_1.urn)
+    statements = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
+    signs = statements["Route53DnssecSigns"]
+    assert signs["Principal"] == {"Service": "dnssec-route53.amazonaws.com"}
+    assert signs["Condition"]["StringEquals"] == {"aws:SourceAccount": cfg.account_id}
+    ksk = one(net, "aws:route53/keySigningKey:KeySigningKey")
+    assert re.fullmatch(r"[A-Za-z0-9_]{3,128}", ksk.inputs["name"])  # Route 53's rule
+    assert ksk.inputs["status"] == "ACTIVE"
+    signing = one(net, "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec")
+    assert signing.inputs["signingStatus"] == "SIGNING"
+    assert ksk.urn in signing.options["dependsOn"]
+    assert re.fullmatch(r"\d+ 13 2 [0-9A-F]{64}", net.outputs["hostedZoneDsRecord"])
+
+
+def test_every_query_is_logged_to_an_encrypted_us_east_1_group(env, net):
+    us_east_1 = one(net, "pulumi:providers:aws", "aws-us-east-1")
+    group = one(net, "aws:cloudwatch/logGroup:LogGroup", "dns-security-query-logs")
+    assert group.inputs["name"] == f"/aws/route53/{load_environment_file(env).dns.domain}"
+    assert group.options["provider"].startswith(us_east_1.urn)
+    key = one(net, "aws:kms/key:Key", "dns-security-query-logs")
+    assert key.options["provider"].startswith(us_east_1.urn)
+    assert group.inputs["kmsKeyId"].startswith("arn:aws:kms:")
+    policy = one(net, "aws:cloudwatch/logResourcePolicy:LogResourcePolicy", "dns-security")
+    [statement] = json.loads(policy.inputs["policyDocument"])["Statement"]
+    assert statement["Principal"] == {"Service": "route53.amazonaws.com"}
+    assert statement["Resource"].startswith("arn:aws:logs:us-east-1:")
+    query_log = one(net, "aws:route53/queryLog:QueryLog")
+    assert policy.urn in query_log.options["dependsOn"]

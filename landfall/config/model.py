@@ -386,6 +386,20 @@ class DnsConfig(Strict):
         "record there, before the certificate is validated. Unset: delegate by hand; `landfall "
         "up` creates the zone first, prints its name servers and waits until they resolve.",
     )
+    dnssec: bool = Field(
+        True,
+        description="Sign the zone with DNSSEC (a key-signing key on an asymmetric KMS key in "
+        "us-east-1, as Route 53 requires). The DS record to add in the parent is the network "
+        "output `hostedZoneDsRecord` (written there with `parentZoneId`). Turning it off later "
+        "means removing the DS record from the parent first.",
+    )
+    query_log_retention_days: LogRetentionDays = Field(
+        365,
+        ge=1,
+        le=3653,
+        description="Days the zone's query logs (every query Route 53 answers, in a "
+        "KMS-encrypted us-east-1 log group) are kept.",
+    )
     parent_zone_role_arn: (
         Annotated[
             str,

@@ -77,6 +77,8 @@ class NetworkOutputs:
     # (the cluster stack admits it to the API).
     ci_runner_project_name: Any
     ci_runner_security_group_id: Any
+    # The DS record to add in the parent zone when the zone is signed (DNSSEC), else "".
+    hosted_zone_ds_record: Any
 
 
 def output_names(contract: type) -> list[str]:

@@ -159,6 +159,69 @@ def kms_key_policy(
     return statements
 
 
+def dnssec_key_policy(account_id: str) -> list[Statement]:
+    """The DNSSEC key-signing key's KMS policy (Route 53 Developer Guide, "Working with customer
+    managed keys for DNSSEC"): the account administers it; Route 53's DNSSEC service may read
+    the public key and sign, for this account's hosted zones only, and make the grant it needs."""
+    return [
+        Statement(
+            sid="AccountAdministersThroughIam",
+            effect="Allow",
+            actions=["kms:*"],
+            principals=[Principal(type="AWS", identifiers=[f"arn:aws:iam::{account_id}:root"])],
+            resources=["*"],
+        ),
+        Statement(
+            sid="Route53DnssecSigns",
+            effect="Allow",
+            actions=["kms:DescribeKey", "kms:GetPublicKey", "kms:Sign"],
+            principals=[Principal(type="Service", identifiers=["dnssec-route53.amazonaws.com"])],
+            resources=["*"],
+            conditions=[
+                Condition(test="StringEquals", variable="aws:SourceAccount", values=[account_id]),
+                Condition(
+                    test="ArnLike",
+                    variable="aws:SourceArn",
+                    values=["arn:aws:route53:::hostedzone/*"],
+                ),
+            ],
+        ),
+        Statement(
+            sid="Route53DnssecCreatesItsGrant",
+            effect="Allow",
+            actions=["kms:CreateGrant"],
+            principals=[Principal(type="Service", identifiers=["dnssec-route53.amazonaws.com"])],
+            resources=["*"],
+            conditions=[
+                Condition(test="Bool", variable="kms:GrantIsForAWSResource", values=["true"])
+            ],
+        ),
+    ]
+
+
+def route53_query_log_policy(account_id: str) -> list[Statement]:
+    """The us-east-1 CloudWatch Logs resource policy that lets Route 53 write query logs into
+    /aws/route53/* groups, for this account's zones only (Route 53 Developer Guide, "Public DNS
+    query logging")."""
+    return [
+        Statement(
+            sid="Route53WritesQueryLogs",
+            effect="Allow",
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+            principals=[Principal(type="Service", identifiers=["route53.amazonaws.com"])],
+            resources=[f"arn:aws:logs:us-east-1:{account_id}:log-group:/aws/route53/*"],
+            conditions=[
+                Condition(test="StringEquals", variable="aws:SourceAccount", values=[account_id]),
+                Condition(
+                    test="ArnLike",
+                    variable="aws:SourceArn",
+                    values=["arn:aws:route53:::hostedzone/*"],
+                ),
+            ],
+        )
+    ]
+
+
 def alb_access_log_bucket_policy(
     bucket_arn: pulumi.Input[str], elb_account_arn: pulumi.Input[str]
 ) -> list[Statement]:

@@ -8,12 +8,13 @@ import pulumi_aws as aws
 from landfall.config import EnvironmentConfig
 
 
-def aws_provider(cfg: EnvironmentConfig, layer: str) -> aws.Provider:
-    """One provider per stack. ``allowed_account_ids`` makes a deploy with credentials of the
-    wrong account fail before any change; ``default_tags`` tags everything consistently."""
+def aws_provider(cfg: EnvironmentConfig, layer: str, region: str | None = None) -> aws.Provider:
+    """One provider per stack (and per other region it needs, e.g. us-east-1 for Route 53's
+    DNSSEC keys). ``allowed_account_ids`` makes a deploy with credentials of the wrong account
+    fail before any change; ``default_tags`` tags everything consistently."""
     return aws.Provider(
-        "aws",
-        region=cfg.region,
+        f"aws-{region}" if region else "aws",
+        region=region or cfg.region,
         allowed_account_ids=[cfg.account_id] if cfg.account_id else None,
         default_tags=aws.ProviderDefaultTagsArgs(tags=cfg.all_tags(layer)),
     )

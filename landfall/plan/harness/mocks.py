@@ -508,6 +508,19 @@ def _service_linked_role(name: str, inputs: dict, ctx: MockContext) -> dict:
     return {"arn": role.arn(ctx.account_id), "name": role.role_name, "path": role.path}
 
 
+@outputs("aws:route53/keySigningKey:KeySigningKey")
+def _key_signing_key(name: str, inputs: dict, ctx: MockContext) -> dict:
+    """Route 53's DS record for the key: key tag, algorithm 13 (ECDSA P-256 SHA-256), digest
+    type 2 (SHA-256) and the digest, the form the parent's DS record takes."""
+    key_tag = int(short_hash(name, 4), 16)
+    return {
+        "dsRecord": f"{key_tag} 13 2 {short_hash(name, 64).upper()}",
+        "keyTag": key_tag,
+        "signingAlgorithmMnemonic": "ECDSAP256SHA256",
+        "hostedZoneId": inputs.get("hostedZoneId"),
+    }
+
+
 @outputs("aws:secretsmanager/secret:Secret")
 def _secret(name: str, inputs: dict, ctx: MockContext) -> dict:
     secret = inputs.get("name", name)
