@@ -34,6 +34,19 @@ def service_trust(
     ``source_arn``) only on behalf of this account's resources (matching that ARN pattern), which
     stops the confused deputy: the service acting for another account's resource (IAM User
     Guide, "The confused deputy problem")."""
+    return [
+        Statement(
+            effect="Allow",
+            actions=["sts:AssumeRole"],
+            principals=[Principal(type="Service", identifiers=[service])],
+            conditions=on_behalf_of(account_id, source_arn) or None,
+        )
+    ]
+
+
+def on_behalf_of(account_id: str | None, source_arn: str | None = None) -> list[Condition]:
+    """Conditions that hold a service principal to this account's resources (matching
+    ``source_arn``): aws:SourceAccount and aws:SourceArn, the confused-deputy guard."""
     conditions = []
     if account_id:
         conditions.append(
@@ -41,14 +54,7 @@ def service_trust(
         )
     if source_arn:
         conditions.append(Condition(test="ArnLike", variable="aws:SourceArn", values=[source_arn]))
-    return [
-        Statement(
-            effect="Allow",
-            actions=["sts:AssumeRole"],
-            principals=[Principal(type="Service", identifiers=[service])],
-            conditions=conditions or None,
-        )
-    ]
+    return conditions
 
 
 def flow_log_assume_role(region: str, account_id: str) -> pulumi.Output[str]:
@@ -177,14 +183,7 @@ def dnssec_key_policy(account_id: str) -> list[Statement]:
             actions=["kms:DescribeKey", "kms:GetPublicKey", "kms:Sign"],
             principals=[Principal(type="Service", identifiers=["dnssec-route53.amazonaws.com"])],
             resources=["*"],
-            conditions=[
-                Condition(test="StringEquals", variable="aws:SourceAccount", values=[account_id]),
-                Condition(
-                    test="ArnLike",
-                    variable="aws:SourceArn",
-                    values=["arn:aws:route53:::hostedzone/*"],
-                ),
-            ],
+            conditions=on_behalf_of(account_id, "arn:aws:route53:::hostedzone/*"),
         ),
         Statement(
             sid="Route53DnssecCreatesItsGrant",
@@ -210,14 +209,7 @@ def route53_query_log_policy(account_id: str) -> list[Statement]:
             actions=["logs:CreateLogStream", "logs:PutLogEvents"],
             principals=[Principal(type="Service", identifiers=["route53.amazonaws.com"])],
             resources=[f"arn:aws:logs:us-east-1:{account_id}:log-group:/aws/route53/*"],
-            conditions=[
-                Condition(test="StringEquals", variable="aws:SourceAccount", values=[account_id]),
-                Condition(
-                    test="ArnLike",
-                    variable="aws:SourceArn",
-                    values=["arn:aws:route53:::hostedzone/*"],
-                ),
-            ],
+            conditions=on_behalf_of(account_id, "arn:aws:route53:::hostedzone/*"),
         )
     ]
 
