@@ -115,7 +115,7 @@ def run(cfg: EnvironmentConfig) -> None:
         "ebs-csi-controller-sa",
         managed=EBS_CSI_POLICIES,
         # The key the fleet's encrypted StorageClass names (EBS_KMS_KEY_ARN).
-        policy=ebs_csi_kms_policy(network.data_kms_key_arn),
+        policy=ebs_csi_kms_policy(network.data_kms_key_arn, region),
     )
     networking = ClusterAddons(
         "addons",

@@ -1,14 +1,19 @@
-"""IAM access decisions for the tests, by moto's policy evaluator (moto.iam.access_control) and
-AWS's managed policy documents as moto ships them, instead of string matching on our own
-statements: an explicit Deny wins, then any Allow, else the implicit deny."""
+"""IAM access decisions for the tests, by moto's statement evaluator (moto.iam.access_control)
+and AWS's managed policy documents as moto ships them, instead of string matching on our own
+statements: an explicit Deny wins, then any Allow, else the implicit deny.
+
+Two corrections to moto, both IAM's documented rules: a statement whose condition does not hold
+does not apply (moto answers DENIED for such an Allow, which would deny what another statement
+allows), and a condition on a key the request does not carry does not hold, unless its operator
+is ``...IfExists`` or ``Null`` (moto lets it pass)."""
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 
 
@@ -19,9 +24,39 @@ def managed_policy(arn: str) -> str:
     return json.dumps(json.loads(aws_managed_policies_data)[name]["Document"])
 
 
-def allowed(documents: Iterable[str], action: str, resource: str) -> bool:
-    """Whether the identity policies ``documents`` together allow ``action`` on ``resource``."""
-    results = [IAMPolicy(d).is_action_permitted(action, resource) for d in documents]
-    if PermissionResult.DENIED in results:
+def allowed(
+    documents: Iterable[str],
+    action: str,
+    resource: str,
+    context: Mapping[str, str] | None = None,
+) -> bool:
+    """Whether the identity policies ``documents`` together allow ``action`` on ``resource``,
+    with the request's condition keys ``context`` (e.g. ``aws:RequestTag/...``)."""
+    verdicts = []
+    context = dict(context or {})
+    for document in documents:
+        statements = json.loads(document)["Statement"]
+        for statement in statements if isinstance(statements, list) else [statements]:
+            if _missing_condition_key(statement, context):
+                continue  # the statement does not apply to this request
+            verdict = IAMPolicyStatement(statement).is_action_permitted(
+                action, resource, None, context
+            )
+            if statement["Effect"] == "Allow" and verdict == PermissionResult.DENIED:
+                verdict = PermissionResult.NEUTRAL  # an unmet condition: the Allow does not apply
+            verdicts.append(verdict)
+    if PermissionResult.DENIED in verdicts:
         return False
-    return PermissionResult.PERMITTED in results
+    return PermissionResult.PERMITTED in verdicts
+
+
+def _missing_condition_key(statement: Mapping[str, object], context: Mapping[str, str]) -> bool:
+    conditions = statement.get("Condition") or {}
+    assert isinstance(conditions, Mapping)
+    for operator, block in conditions.items():
+        if operator == "Null" or operator.endswith("IfExists"):
+            continue
+        assert isinstance(block, Mapping)
+        if any(key not in context for key in block):
+            return True
+    return False

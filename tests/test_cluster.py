@@ -445,6 +445,40 @@ def test_ebs_csi_driver_has_its_own_role_able_to_use_the_volume_key(plan, net):
     assert create_grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
 
 
+def test_the_ebs_csi_driver_can_do_its_documented_calls_and_no_more(plan, net, cfg):
+    """Least privilege that does not break the driver: what it does for a PVC (create a tagged
+    volume, attach, snapshot and delete its own volumes, use the key through EC2) is allowed by
+    the V2 managed policy and the inline key policy; volumes it did not create, and the key
+    outside EC2, are not."""
+    from iam_decisions import allowed, managed_policy
+
+    [attached] = attachments(plan, "ebs-csi-driver")
+    docs = [managed_policy(attached), one(plan, ROLE_POLICY, "ebs-csi-driver").inputs["policy"]]
+    volume = f"arn:aws:ec2:{cfg.region}:{cfg.account_id}:volume/vol-0123"
+    ours = {"ec2:ResourceTag/ebs.csi.aws.com/cluster": "true"}
+    key, via_ec2 = net["dataKmsKeyArn"], {"kms:ViaService": f"ec2.{cfg.region}.amazonaws.com"}
+    decisions = {
+        ("ec2:CreateVolume", volume, "aws:RequestTag/ebs.csi.aws.com/cluster"): True,
+        ("ec2:AttachVolume", volume, "ours"): True,
+        ("ec2:DeleteVolume", volume, "ours"): True,
+        ("ec2:DeleteVolume", volume, "not ours"): False,
+        ("ec2:AttachVolume", volume, "not ours"): False,
+        ("kms:Decrypt", key, "via ec2"): True,
+        ("kms:Decrypt", key, "direct"): False,
+    }
+    contexts = {
+        "aws:RequestTag/ebs.csi.aws.com/cluster": {
+            "aws:RequestTag/ebs.csi.aws.com/cluster": "true"
+        },
+        "ours": ours,
+        "not ours": {},
+        "via ec2": via_ec2,
+        "direct": {},
+    }
+    found = {k: allowed(docs, k[0], k[1], contexts[k[2]]) for k in decisions}
+    assert found == decisions
+
+
 # --- workload identity --------------------------------------------------------------------------
 
 

@@ -330,9 +330,10 @@ def test_service_reads_only_its_own_secrets_and_decrypts_through_secrets_manager
     }
 
 
-def test_ebs_csi_grants_are_for_aws_resources_only():
-    grants, use = ebs_csi_kms_policy("arn:key")
+def test_ebs_csi_grants_are_for_aws_resources_only_and_the_key_is_used_through_ec2():
+    grants, use = ebs_csi_kms_policy("arn:key", "eu-west-2")
     assert _conditions(grants) == {("Bool", "kms:GrantIsForAWSResource"): ["true"]}
+    assert _conditions(use) == {("StringEquals", "kms:ViaService"): ["ec2.eu-west-2.amazonaws.com"]}
     assert grants.resources == use.resources == ["arn:key"]
 
 

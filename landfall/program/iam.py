@@ -303,7 +303,9 @@ NODE_POLICIES: tuple[str, ...] = (
     aws_managed("AmazonSSMManagedInstanceCore"),
 )
 VPC_CNI_POLICIES: tuple[str, ...] = (aws_managed("AmazonEKS_CNI_Policy"),)
-EBS_CSI_POLICIES: tuple[str, ...] = (aws_managed("service-role/AmazonEBSCSIDriverPolicy"),)
+# V2 (AWS managed, 2026): volume and snapshot changes only on what carries the driver's own
+# ebs.csi.aws.com/cluster tag, where V1 allowed attach, detach, modify and snapshot of any volume.
+EBS_CSI_POLICIES: tuple[str, ...] = (aws_managed("AmazonEBSCSIDriverPolicyV2"),)
 
 
 def service_account_subject(namespace: str, service_account: str) -> str:
@@ -507,9 +509,10 @@ def ci_runner_policy(
     ]
 
 
-def ebs_csi_kms_policy(key_arn: pulumi.Input[str]) -> list[Statement]:
-    """Let the EBS CSI driver create and attach volumes encrypted with ``key_arn`` (the grants
-    are for EC2 only)."""
+def ebs_csi_kms_policy(key_arn: pulumi.Input[str], region: str) -> list[Statement]:
+    """Let the EBS CSI driver create and attach volumes encrypted with ``key_arn``: grants for
+    AWS resources only, and the key's data operations only through EC2 (``kms:ViaService``), since
+    the same key protects the database, search and the logs."""
     return [
         Statement(
             sid="GrantsForEncryptedVolumes",
@@ -521,7 +524,7 @@ def ebs_csi_kms_policy(key_arn: pulumi.Input[str]) -> list[Statement]:
             ],
         ),
         Statement(
-            sid="UseKeyForVolumes",
+            sid="UseKeyForVolumesThroughEc2",
             effect="Allow",
             actions=[
                 "kms:Encrypt",
@@ -531,6 +534,13 @@ def ebs_csi_kms_policy(key_arn: pulumi.Input[str]) -> list[Statement]:
                 "kms:DescribeKey",
             ],
             resources=[key_arn],
+            conditions=[
+                Condition(
+                    test="StringEquals",
+                    variable="kms:ViaService",
+                    values=[f"ec2.{region}.amazonaws.com"],
+                )
+            ],
         ),
     ]
 
