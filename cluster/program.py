@@ -171,6 +171,7 @@ def run(cfg: EnvironmentConfig) -> None:
             network.target_group_arns.apply(lambda arns: sorted(arns.values()))
             if cfg.services
             else None,
+            vpc_id=network.vpc_id,
         ),
     )
     external_dns = workload_role(

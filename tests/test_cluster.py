@@ -845,3 +845,53 @@ def test_ci_previews_are_read_only_in_the_cluster(plan, env_plan, env):
     assert binding.inputs["subjects"] == [
         {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "landfall-ci-preview"}
     ]
+
+
+def test_the_load_balancer_controller_can_do_its_documented_calls_and_no_more(plan, net, cfg):
+    """Least privilege that does not break the controller (v3.4.3 tags its load balancers,
+    listeners and rules with elbv2.k8s.aws/cluster): what it does for an Ingress of this
+    cluster is allowed; the same on the network stack's ALB, another cluster's objects or
+    another VPC is not."""
+    from iam_decisions import allowed
+
+    doc = one(plan, ROLE_POLICY, "aws-load-balancer-controller").inputs["policy"]
+    elb = f"arn:aws:elasticloadbalancing:{cfg.region}:{cfg.account_id}"
+    ec2 = f"arn:aws:ec2:{cfg.region}:{cfg.account_id}"
+    lb = f"{elb}:loadbalancer/app/k8s-payments-0123456789/50dc6c495c0c9188"
+    listener = f"{elb}:listener/app/k8s-payments-0123456789/50dc6c495c0c9188/f2f7dc8efc522ab2"
+    rule = listener.replace(":listener/", ":listener-rule/") + "/9683b2d02a6cabee"
+    public = (
+        f"{elb}:listener/app/landfall-{cfg.environment}-public/50dc6c495c0c9188/f2f7dc8efc522ab2"
+    )
+    ours = {"aws:ResourceTag/elbv2.k8s.aws/cluster": cfg.name_prefix}
+    theirs = {"aws:ResourceTag/elbv2.k8s.aws/cluster": "landfall-other"}
+    tagging = {"aws:RequestTag/elbv2.k8s.aws/cluster": cfg.name_prefix}
+    vpc = f"{ec2}:vpc/{net['vpcId']}"
+    decisions = {
+        ("elasticloadbalancing:CreateListener", lb, "ours"): True,
+        ("elasticloadbalancing:CreateListener", listener, "tagging"): True,
+        ("elasticloadbalancing:CreateRule", listener, "ours"): True,
+        ("elasticloadbalancing:ModifyRule", rule, "ours"): True,
+        ("elasticloadbalancing:DeleteListener", listener, "ours"): True,
+        ("elasticloadbalancing:DeleteListener", listener, "theirs"): False,
+        ("elasticloadbalancing:ModifyRule", rule, "theirs"): False,
+        ("elasticloadbalancing:ModifyListener", public, "ours"): False,  # the network stack's ALB
+        ("ec2:CreateSecurityGroup", f"{ec2}:security-group/*", "tagging"): True,
+        ("ec2:CreateSecurityGroup", vpc, "none"): True,
+        ("ec2:CreateSecurityGroup", f"{ec2}:vpc/vpc-0other", "none"): False,
+        ("ec2:GetSecurityGroupsForVpc", vpc, "none"): True,
+        ("ec2:GetSecurityGroupsForVpc", f"{ec2}:vpc/vpc-0other", "none"): False,
+        (
+            "acm:DescribeCertificate",
+            f"arn:aws:acm:{cfg.region}:{cfg.account_id}:certificate/x",
+            "none",
+        ): True,
+        (
+            "acm:DescribeCertificate",
+            "arn:aws:acm:us-east-1:999999999999:certificate/x",
+            "none",
+        ): False,
+    }
+    contexts = {"ours": ours, "theirs": theirs, "tagging": tagging, "none": {}}
+    found = {k: allowed([doc], k[0], k[1], contexts[k[2]]) for k in decisions}
+    assert found == decisions

@@ -631,6 +631,7 @@ def load_balancer_controller_policy(
     account_id: str,
     node_security_group_id: pulumi.Input[str],
     target_group_arns: pulumi.Input[list[str]] | None,
+    vpc_id: pulumi.Input[str] | None = None,
 ) -> list[Statement]:
     """The AWS Load Balancer Controller's upstream reference policy (docs/install/iam_policy.json),
     narrowed for this platform (R15, R17, R18):
@@ -663,6 +664,8 @@ def load_balancer_controller_policy(
     # The controller names what it creates k8s-<namespace>-<name>-<hash> (ingress groups:
     # k8s-<group>-<hash>); the network stack's ALB is named landfall-<env>-public.
     own_load_balancers = [f"{elb}:loadbalancer/{kind}/k8s-*/*" for kind in ("app", "net")]
+    vpcs = f"arn:aws:ec2:{region}:{account_id}:vpc/"
+    environment_vpc = pulumi.Output.concat(vpcs, vpc_id) if vpc_id is not None else f"{vpcs}*"
     own_listeners = [f"{elb}:listener/{kind}/k8s-*/*/*" for kind in ("app", "net")]
     own_rules = [f"{elb}:listener-rule/app/k8s-*/*/*/*"]
     load_balancers_and_target_groups = [f"{elb}:targetgroup/*/*", *own_load_balancers]
@@ -684,7 +687,6 @@ def load_balancer_controller_policy(
                 "ec2:DescribeTags",
                 "ec2:DescribeRouteTables",
                 "ec2:DescribeIpamPools",
-                "ec2:GetSecurityGroupsForVpc",
                 "elasticloadbalancing:DescribeLoadBalancers",
                 "elasticloadbalancing:DescribeLoadBalancerAttributes",
                 "elasticloadbalancing:DescribeListeners",
@@ -699,9 +701,22 @@ def load_balancer_controller_policy(
                 "elasticloadbalancing:DescribeTrustStores",
                 "elasticloadbalancing:DescribeCapacityReservation",
                 "acm:ListCertificates",
-                "acm:DescribeCertificate",
             ],
             resources=["*"],
+        ),
+        # The two discovery calls that take a resource: this account's certificates, and the
+        # environment's VPC.
+        Statement(
+            sid="DescribeOwnCertificates",
+            effect="Allow",
+            actions=["acm:DescribeCertificate"],
+            resources=[f"arn:aws:acm:{region}:{account_id}:certificate/*"],
+        ),
+        Statement(
+            sid="SecurityGroupsOfTheEnvironmentsVpc",
+            effect="Allow",
+            actions=["ec2:GetSecurityGroupsForVpc"],
+            resources=[environment_vpc],
         ),
         Statement(
             sid="ElbServiceLinkedRole",
@@ -722,12 +737,20 @@ def load_balancer_controller_policy(
             actions=["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
             resources=[node_group_arn],
         ),
+        # CreateSecurityGroup is authorised on the new group and on its VPC: tagged for this
+        # cluster, and only in the environment's VPC.
         Statement(
             sid="CreateOwnSecurityGroups",
             effect="Allow",
             actions=["ec2:CreateSecurityGroup"],
-            resources=["*"],
+            resources=[security_groups],
             conditions=[tagging_for_us],
+        ),
+        Statement(
+            sid="CreateSecurityGroupsInTheEnvironmentsVpc",
+            effect="Allow",
+            actions=["ec2:CreateSecurityGroup"],
+            resources=[environment_vpc],
         ),
         Statement(
             sid="TagOwnSecurityGroupsOnCreate",
@@ -824,34 +847,69 @@ def load_balancer_controller_policy(
             resources=["*"],
             conditions=[owned],
         ),
+        # Listeners and rules: the controller (v3.4.3, ListenerRulesTagging on by default) tags
+        # them like its load balancers, so every call is scoped by this cluster's tag as well as
+        # by the k8s-* names: the resource it acts on carries the tag, what it creates is
+        # requested with it.
         Statement(
-            sid="OwnLoadBalancerListeners",
+            sid="CreateListenersOnOwnLoadBalancers",
+            effect="Allow",
+            actions=["elasticloadbalancing:CreateListener"],
+            resources=own_load_balancers,
+            conditions=[owned],
+        ),
+        Statement(
+            sid="CreateRulesOnOwnListeners",
+            effect="Allow",
+            actions=["elasticloadbalancing:CreateRule"],
+            resources=[own_listeners[0]],
+            conditions=[owned],
+        ),
+        Statement(
+            sid="NewListenersAndRulesAreTagged",
             effect="Allow",
             actions=[
                 "elasticloadbalancing:CreateListener",
+                "elasticloadbalancing:CreateRule",
+            ],
+            resources=[*own_listeners, *own_rules],
+            conditions=[tagging_for_us],
+        ),
+        Statement(
+            sid="ManageOwnListenersAndRules",
+            effect="Allow",
+            actions=[
                 "elasticloadbalancing:DeleteListener",
                 "elasticloadbalancing:ModifyListener",
                 "elasticloadbalancing:AddListenerCertificates",
                 "elasticloadbalancing:RemoveListenerCertificates",
-            ],
-            resources=[*own_load_balancers, *own_listeners],
-        ),
-        Statement(
-            sid="OwnIngressRules",
-            effect="Allow",
-            actions=[
-                "elasticloadbalancing:CreateRule",
                 "elasticloadbalancing:ModifyRule",
                 "elasticloadbalancing:DeleteRule",
                 "elasticloadbalancing:SetRulePriorities",
             ],
-            resources=[own_listeners[0], *own_rules],
+            resources=[*own_listeners, *own_rules],
+            conditions=[owned],
         ),
         Statement(
-            sid="TagOwnListenersAndRules",
+            sid="TagListenersAndRulesOnCreate",
+            effect="Allow",
+            actions=["elasticloadbalancing:AddTags"],
+            resources=[*own_listeners, *own_rules],
+            conditions=[
+                Condition(
+                    test="StringEquals",
+                    variable="elasticloadbalancing:CreateAction",
+                    values=["CreateListener", "CreateRule"],
+                ),
+                tagging_for_us,
+            ],
+        ),
+        Statement(
+            sid="RetagOwnListenersAndRules",
             effect="Allow",
             actions=["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
             resources=[*own_listeners, *own_rules],
+            conditions=[owned, keeps_cluster_tag],
         ),
     ]
     if target_group_arns is not None:
