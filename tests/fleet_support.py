@@ -35,6 +35,7 @@ import kubernetes_validate
 import yaml
 from project import PROJECT_ROOT
 
+from landfall.config import config_file, read_config_file
 from landfall.logic import envmap
 
 Obj = dict[str, Any]
@@ -51,8 +52,8 @@ CLOUD_ENVIRONMENTS: tuple[str, ...] = ("test", "prod")
 # The services the fleet deploys; their per-service keys (<SERVICE>_ROLE_ARN, ...) are part of
 # the cloud environments' ConfigMap.
 SERVICES: tuple[str, ...] = ("payments",)
-# The Kubernetes minor the core schemas are taken from (the test environment runs 1.33).
-KUBERNETES_VERSION = "1.33"
+# The Kubernetes minor the core schemas are taken from: the one the cloud environments run.
+KUBERNETES_VERSION = read_config_file(config_file("test"))["landfall:cluster"]["kubernetesVersion"]
 
 # Every Flux Kustomization reads its sources from the gitops stack's root source.
 ROOT_SOURCE = {"kind": "GitRepository", "name": "flux-system"}
