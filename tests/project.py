@@ -5,15 +5,15 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def bootstrapped_copy(dest: Path) -> Path:
+def bootstrapped_copy(dest: Path, encrypted_key: str | None = None) -> Path:
     """A copy of the project's settings files as `landfall bootstrap` leaves them: each cloud
-    file with an ``encryptedkey`` line under its ``secretsprovider`` (a placeholder; only
-    doctor decrypts it, against moto)."""
+    file with an ``encryptedkey`` line under its ``secretsprovider`` (``encrypted_key``, e.g.
+    one moto's KMS made for doctor to decrypt; else a placeholder nothing decrypts)."""
     dest.mkdir(parents=True, exist_ok=True)
     for path in PROJECT_ROOT.glob("Pulumi*.yaml"):
         text = path.read_text(encoding="utf-8")
         lines = [
-            f"{line}\nencryptedkey: {PLACEHOLDER_ENCRYPTED_KEY}"
+            f"{line}\nencryptedkey: {encrypted_key or PLACEHOLDER_ENCRYPTED_KEY}"
             if line.startswith("secretsprovider:")
             else line
             for line in text.splitlines()

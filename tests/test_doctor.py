@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ from aws_fakes import (
     moto_account,
 )
 from botocore.exceptions import BotoCoreError, ClientError
-from project import PROJECT_ROOT
+from project import bootstrapped_copy
 
 from landfall.cli.main import main
 from landfall.config import EnvironmentConfig
@@ -615,14 +614,10 @@ def test_a_denied_call_fails_only_its_check(fake_aws: None) -> None:
 
 
 def bootstrapped_project(tmp_path: Path, cfg: EnvironmentConfig) -> str:
-    """A copy of the project whose settings file carries what `landfall bootstrap` writes."""
-    root = tmp_path / "project"
-    root.mkdir()
-    shutil.copy(PROJECT_ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
-    name = f"Pulumi.{cfg.environment}.yaml"
-    document = yaml.safe_load((PROJECT_ROOT / name).read_text())
-    (root / name).write_text(yaml.safe_dump({**document, **bootstrapped_settings(cfg)}))
-    return str(root)
+    """A copy of the project whose settings file carries what `landfall bootstrap` writes, with
+    an encryptedkey the account's key decrypts."""
+    key = bootstrapped_settings(cfg)["encryptedkey"]
+    return str(bootstrapped_copy(tmp_path / "project", key))
 
 
 @pytest.fixture

@@ -921,3 +921,15 @@ def test_a_destroy_ends_with_what_it_left_behind() -> None:
     )
     summary = out.split("Left behind:", 1)[1]
     assert "nothing the cluster's controllers made" in summary and "kept by design" in summary
+
+
+def test_a_missing_encryptedkey_is_reported_once(tmp_path: Path) -> None:
+    """The offline check names it; the account check (which decrypts it) does not run then."""
+    text = (PROJECT_ROOT / "Pulumi.test.yaml").read_text()  # secretsprovider, no encryptedkey
+    (tmp_path / "Pulumi.test.yaml").write_text(text)
+    checks = RecordingChecks(PULUMI_BACKEND_URL="s3://landfall-state?region=eu-west-2")
+    again = [Problem("secrets provider", "no encryptedkey", "landfall bootstrap test")]
+    cfg = load_environment_file("test", tmp_path)
+    problems = preflight(cfg, "up", checks.build(account=again), tmp_path)
+    assert [p.key for p in problems] == ["secrets provider"]
+    assert "account test" not in checks.consulted

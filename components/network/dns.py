@@ -28,6 +28,31 @@ def validation_records(options: Sequence[Any]) -> list[dict[str, str]]:
     return list(seen.values())
 
 
+def parent_zone_record(
+    resource_name: str,
+    domain: str,
+    record_type: str,
+    records: pulumi.Input[Sequence[pulumi.Input[str]]],
+    parent_zone_id: str,
+    parent_provider: pulumi.ProviderResource | None,
+    parent: pulumi.Resource,
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> aws.route53.Record:
+    """A record for ``domain`` in its parent's zone (the NS delegation, the DNSSEC DS record),
+    written with the parent's provider when that zone is in another account."""
+    return aws.route53.Record(
+        resource_name,
+        zone_id=parent_zone_id,
+        name=domain,
+        type=record_type,
+        ttl=3600,
+        records=records,
+        opts=pulumi.ResourceOptions(
+            parent=parent, provider=parent_provider, depends_on=list(depends_on)
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class DnsArgs:
     domain: str
@@ -88,14 +113,14 @@ class Dns(Component):
         delegation = []
         if args.parent_zone_id:
             delegation.append(
-                aws.route53.Record(
+                parent_zone_record(
                     f"{name}-delegation",
-                    zone_id=args.parent_zone_id,
-                    name=args.domain,
-                    type="NS",
-                    ttl=3600,
-                    records=zone.name_servers,
-                    opts=pulumi.ResourceOptions(parent=self, provider=args.parent_provider),
+                    args.domain,
+                    "NS",
+                    zone.name_servers,
+                    args.parent_zone_id,
+                    args.parent_provider,
+                    self,
                 )
             )
         validated = aws.acm.CertificateValidation(

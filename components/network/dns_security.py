@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.base import Component, kms_log_group
+from components.network.dns import parent_zone_record
 from landfall.program.iam import (
     dnssec_key_policy,
     document,
@@ -78,16 +79,15 @@ class DnsSecurity(Component):
         self.ds_record = ksk.ds_record
         if args.parent_zone_id:
             # The chain of trust: the parent vouches for the key, once the zone signs.
-            aws.route53.Record(
+            parent_zone_record(
                 f"{name}-ds",
-                zone_id=args.parent_zone_id,
-                name=args.domain,
-                type="DS",
-                ttl=3600,
-                records=[ksk.ds_record],
-                opts=pulumi.ResourceOptions(
-                    parent=self, provider=args.parent_provider, depends_on=[self.signing]
-                ),
+                args.domain,
+                "DS",
+                [ksk.ds_record],
+                args.parent_zone_id,
+                args.parent_provider,
+                self,
+                depends_on=[self.signing],
             )
 
         logs_key = aws.kms.Key(

@@ -19,6 +19,12 @@ GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
 
 
+def github_oidc_provider_arn(account_id: str) -> str:
+    """IAM names an OIDC provider after its URL, so the account's GitHub provider's ARN is
+    known in advance."""
+    return f"arn:aws:iam::{account_id}:oidc-provider/{GITHUB_OIDC_HOST}"
+
+
 @dataclass(frozen=True)
 class ServiceLinkedRole:
     service: str  # the service principal, the ``AWSServiceName`` of CreateServiceLinkedRole

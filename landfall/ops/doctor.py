@@ -19,6 +19,7 @@ from landfall.logic.prerequisites import (
     GITHUB_OIDC_HOST,
     SERVICE_LINKED_ROLES,
     ci_role_name,
+    github_oidc_provider_arn,
     secrets_provider_alias,
     secrets_provider_url,
     state_bucket_name,
@@ -495,7 +496,7 @@ def check_service_linked_roles(iam: Any, cfg: EnvironmentConfig) -> list[Finding
 def check_github_trust(iam: Any, cfg: EnvironmentConfig) -> list[Finding]:
     """The account's GitHub Actions OIDC provider and this environment's CI roles."""
     findings: list[Finding] = []
-    arn = f"arn:aws:iam::{cfg.account_id}:oidc-provider/{GITHUB_OIDC_HOST}"
+    arn = github_oidc_provider_arn(str(cfg.account_id))
     try:
         iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
         findings.append(passed("github oidc provider", f"{GITHUB_OIDC_HOST} exists"))

@@ -40,6 +40,7 @@ from landfall.config import (
     load_environment_file,
 )
 from landfall.config.errors import Problem
+from landfall.logic.prerequisites import secrets_provider_url
 from landfall.ops.delegation import (
     DelegatedNameServers,
     ZoneNameServers,
@@ -384,8 +385,9 @@ def _secrets_problems(
             "secrets provider",
             f"{name} names no secrets provider, and the self-managed backend {backend} has "
             "none of its own: Pulumi would invent a passphrase salt on first use",
-            f"add 'secretsprovider: awskms://alias/landfall-{cfg.environment}-pulumi"
-            f"?region={cfg.region or 'eu-west-2'}' at the top of {name}",
+            f"add 'secretsprovider: "
+            f"{secrets_provider_url(cfg.environment, cfg.region or 'eu-west-2')}' at the top of "
+            f"{name}",
         )
     ]
 
@@ -414,12 +416,15 @@ def preflight(
         backend, found = _backend(cfg, checks)
         problems += found
     settings = stack_file_settings(config_file(cfg.environment, root))
-    problems += _secrets_problems(cfg, backend, settings, checks)
+    secrets = _secrets_problems(cfg, backend, settings, checks)
+    problems += secrets
     if cfg.is_cloud and operation in NEEDS_AWS:
         identity = checks.identity(cfg)
         problems += identity
         platform = layer != ACCOUNT_LAYER
-        if not identity and platform and operation in ("preview", "up"):
+        # The account check decrypts the settings file's encryptedkey: only once the file
+        # itself is right (else the same missing encryptedkey would be reported twice).
+        if not identity and not secrets and platform and operation in ("preview", "up"):
             problems += checks.account(cfg, settings)
         talks_to_api = layer is None or layer in API_LAYERS
         if not identity and talks_to_api:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from landfall.logic.prerequisites import GITHUB_OIDC_HOST
+from landfall.logic.prerequisites import GITHUB_OIDC_HOST, github_oidc_provider_arn
 
 Statement = aws.iam.GetPolicyDocumentStatementArgs
 Principal = aws.iam.GetPolicyDocumentStatementPrincipalArgs
@@ -442,7 +442,7 @@ def deploy_role_policy(account_id: str, protected_role_names: Sequence[str]) -> 
                 "iam:Add*",
                 "iam:Remove*",
             ],
-            resources=[*protected, f"{iam}:oidc-provider/{GITHUB_OIDC_HOST}"],
+            resources=[*protected, github_oidc_provider_arn(account_id)],
         ),
     ]
 

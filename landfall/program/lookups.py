@@ -15,7 +15,7 @@ import pulumi_aws as aws
 
 from landfall.config import ConfigError, EnvironmentConfig, Problem
 from landfall.logic.prerequisites import (
-    GITHUB_OIDC_HOST,
+    github_oidc_provider_arn,
     secrets_provider_alias,
     service_from_role_arn,
 )
@@ -43,9 +43,8 @@ def existing_service_linked_roles(provider: aws.Provider) -> dict[str, str]:
 
 
 def existing_github_oidc_provider(provider: aws.Provider, account_id: str) -> str | None:
-    """The ARN of the account's GitHub Actions OIDC provider, None when there is none. (IAM
-    names an OIDC provider after its URL, so its ARN is known in advance.)"""
-    arn = f"arn:aws:iam::{account_id}:oidc-provider/{GITHUB_OIDC_HOST}"
+    """The ARN of the account's GitHub Actions OIDC provider, None when there is none."""
+    arn = github_oidc_provider_arn(account_id)
     try:
         aws.iam.get_open_id_connect_provider(arn=arn, opts=pulumi.InvokeOptions(provider=provider))
     except Exception as error:  # the SDK raises a bare Exception for a failed invoke
