@@ -7,9 +7,13 @@ run with a ConfigError and nothing half-created.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import pulumi
+import pulumi_aws as aws
 
 from components.cluster.ci_notifier import CiNotifier, CiNotifierArgs
 from components.cluster.cluster_access import ClusterAccess, ClusterAccessArgs
@@ -18,6 +22,7 @@ from components.cluster.cluster_rbac import ClusterRbac, ClusterRbacArgs
 from components.cluster.eks_cluster import EksCluster, EksClusterArgs
 from components.cluster.node_groups import NodeGroups, NodeGroupsArgs
 from components.shared.iam_role import IamRole, IamRoleArgs
+from functions.data_access import handler as data_access
 from landfall.config import EnvironmentConfig
 from landfall.logic.contracts import BootstrapOutputs, ClusterOutputs, NetworkOutputs
 from landfall.logic.eks import notifier_subjects
@@ -42,6 +47,7 @@ from landfall.program.iam import (
     external_dns_policy,
     irsa_trust,
     load_balancer_controller_policy,
+    service_data_policy,
     service_secrets_policy,
 )
 from landfall.program.outputs import export_outputs, read_outputs, stack_reference
@@ -197,15 +203,26 @@ def run(cfg: EnvironmentConfig) -> None:
             f"service-{service.name}",
             service.k8s_namespace,
             service.name,
-            policy=service_secrets_policy(
-                region,
-                account,
-                f"{secrets_prefix(env)}/{service.name}",
-                network.secrets_kms_key_arn,
-            ),
+            policy=[
+                *service_secrets_policy(
+                    region,
+                    account,
+                    f"{secrets_prefix(env)}/{service.name}",
+                    network.secrets_kms_key_arn,
+                ),
+                *service_data_policy(
+                    region,
+                    account,
+                    network.database_resource_id if service.database else None,
+                    data_access.sql_name(service.name) if service.database else None,
+                    network.search_domain_arn if service.search else None,
+                    data_access.index_pattern(service.name) if service.search else None,
+                ),
+            ],
         )
         for service in cfg.services
     }
+    grant_data_access(cfg, network, {name: role.arn for name, role in services.items()}, opts)
 
     notifier = CiNotifier(
         "ci-notifier",
@@ -256,6 +273,50 @@ def run(cfg: EnvironmentConfig) -> None:
             notifier_role_arn=notifier.arn,
             service_role_arns={name: role.arn for name, role in services.items()},
         )
+    )
+
+
+def grant_data_access(
+    cfg: EnvironmentConfig,
+    network: NetworkOutputs,
+    role_arns: dict[str, pulumi.Output[str]],
+    opts: pulumi.ResourceOptions,
+) -> aws.lambda_.Invocation | None:
+    """Invoke the network stack's data-access function with every service and its role: each
+    gets its database user and search role. Invoked again whenever a service, a role or the
+    function's code changes (the payload and the code hash are the triggers)."""
+    if not cfg.services:
+        return None
+    region = str(cfg.region)
+
+    def payload(values: list) -> str:
+        address, port, secret, endpoint, master, *arns = values
+        services = [
+            data_access.ServiceAccess(s.name, arn, s.database, s.search)
+            for s, arn in zip(cfg.services, arns, strict=True)
+        ]
+        event = data_access.make_event(
+            services,
+            {"host": address, "port": int(port), "secretArn": secret},
+            {"endpoint": endpoint, "region": region, "masterRoleArn": master},
+        )
+        return json.dumps(event, sort_keys=True)
+
+    event = pulumi.Output.all(
+        network.database_address,
+        network.database_port,
+        network.database_secret_arn,
+        network.search_endpoint,
+        network.search_master_role_arn,
+        *(role_arns[s.name] for s in cfg.services),
+    ).apply(payload)
+    code = hashlib.sha256(Path(data_access.__file__).read_bytes()).hexdigest()
+    return aws.lambda_.Invocation(
+        "data-access",
+        function_name=network.data_access_function_name,
+        input=event,
+        triggers={"code": code},
+        opts=opts,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from components.network.alb import Alb, AlbArgs
 from components.network.ci_runner import CiRunner, CiRunnerArgs
+from components.network.data_access import DataAccess, DataAccessArgs
 from components.network.database import Database, DatabaseArgs
 from components.network.dns import Dns, DnsArgs
 from components.network.dns_security import ROUTE53_REGION, DnsSecurity, DnsSecurityArgs
@@ -157,6 +158,23 @@ def run(cfg: EnvironmentConfig) -> None:
         ),
         opts,
     )
+    data_access = DataAccess(
+        "data-access",
+        DataAccessArgs(
+            name_prefix=cfg.name_prefix,
+            region=region,
+            account_id=account,
+            vpc_id=vpc.vpc_id,
+            vpc_cidr=str(plan.vpc_cidr),
+            private_subnet_ids=vpc.subnet_ids["private"],
+            data_access_security_group_id=vpc.data_access_security_group_id,
+            master_secret_arn=database.secret_arn,
+            secrets_kms_key_arn=keys.arns["secrets"],
+            log_kms_key_arn=keys.arns["data"],
+            log_retention_days=db.log_retention_days,
+        ),
+        opts,
+    )
     domain = Search(
         "search",
         SearchArgs(
@@ -177,6 +195,8 @@ def run(cfg: EnvironmentConfig) -> None:
             log_retention_days=search.log_retention_days,
             production=prod,
             admin_principal_arns=sorted(admin_roles.values()),
+            provisioner_role_arn=data_access.role_arn,
+            provisioner_role_name=data_access.role_name,
         ),
         opts,
     )
@@ -238,10 +258,13 @@ def run(cfg: EnvironmentConfig) -> None:
             database_port=database.port,
             database_name=db.database_name,
             database_secret_arn=database.secret_arn,
+            database_resource_id=database.resource_id,
             database_security_group_id=database.security_group_id,
             search_endpoint=domain.endpoint,
             search_domain_arn=domain.domain_arn,
             search_security_group_id=domain.security_group_id,
+            search_master_role_arn=domain.master_role_arn,
+            data_access_function_name=data_access.function_name,
             ecr_registry=ecr.registry,
             image_repository_urls=ecr.image_urls,
             chart_repository_urls=ecr.chart_urls,

@@ -111,7 +111,10 @@ CASES: list[tuple[str, str, Edit, str]] = [
     (
         "test",
         "service in a system namespace",
-        replace("    - {name: payments}", "    - {name: payments, namespace: kube-system}"),
+        replace(
+            "    - {name: payments, database: true, search: true}",
+            "    - {name: payments, namespace: kube-system}",
+        ),
         "services",
     ),
     (

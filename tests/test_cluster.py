@@ -559,10 +559,14 @@ def test_each_service_reads_only_its_own_secrets(plan, net, cfg):
             f"{prefix}{cfg.environment}/{service.name}/*"
         ]
         assert allowed["kms:Decrypt"] == [net["secretsKmsKeyArn"]]
+        data_actions = {"rds-db:connect"} if service.database else set()
+        if service.search:
+            data_actions |= {f"es:ESHttp{m}" for m in ("Delete", "Get", "Head", "Post", "Put")}
         assert set(allowed) == {
             "secretsmanager:GetSecretValue",
             "secretsmanager:DescribeSecret",
             "kms:Decrypt",
+            *data_actions,
         }
         decrypt = next(
             s for s in inline(plan, f"service-{service.name}") if s["Sid"].startswith("Decrypt")

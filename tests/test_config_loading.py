@@ -127,7 +127,10 @@ def test_a_duplicate_nested_key_names_its_path(project: Path):
 
 
 def test_duplicates_in_flow_mappings_and_lists_are_each_reported(project: Path):
-    text = edit("    - {name: payments}\n", "    - {name: payments}\n    - {name: a, name: b}\n")
+    text = edit(
+        "    - {name: payments, database: true, search: true}\n",
+        "    - {name: payments, database: true, search: true}\n    - {name: a, name: b}\n",
+    )
     text = edit("    branch: main\n", "    branch: main\n    branch: dev\n", text)
     found = by_key(refused(project, text))
     assert set(found) == {"landfall:services[1].name", "landfall:gitops.branch"}
@@ -164,7 +167,10 @@ def test_an_alias_bomb_under_another_namespace_fails_too(project: Path):
 
 
 def test_an_alias_to_itself_is_refused(project: Path):
-    text = edit("  landfall:services:\n    - {name: payments}\n", "  landfall:services: &s [*s]\n")
+    text = edit(
+        "  landfall:services:\n    - {name: payments, database: true, search: true}\n",
+        "  landfall:services: &s [*s]\n",
+    )
     problem = only(refused(project, text, within=2.0))
     assert problem.key.startswith("landfall:services") and "alias to itself" in problem.problem
 
@@ -199,7 +205,10 @@ def test_a_file_of_exactly_the_limit_loads(project: Path):
 
 def test_two_hundred_thousand_services_in_the_file_fail_fast(project: Path):
     many = "[" + ", ".join(["s"] * 200_000) + "]"  # compact, so it is within the file size limit
-    text = edit("  landfall:services:\n    - {name: payments}\n", f"  landfall:services: {many}\n")
+    text = edit(
+        "  landfall:services:\n    - {name: payments, database: true, search: true}\n",
+        f"  landfall:services: {many}\n",
+    )
     assert len(text.encode()) < MAX_FILE_BYTES
     problem = only(refused(project, text, within=2.0))
     assert problem.key == "landfall:services"

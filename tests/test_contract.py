@@ -49,7 +49,7 @@ def test_the_fleet_uses_the_configmap(env, env_plan):
         for a in applied(env)
         for v in undeclared_variables(a.raw_text, ())
     }
-    assert "RDS_DATABASE" in used & keys
+    assert {"DATABASE_AUTH", "RDS_ENDPOINT"} <= used & keys
     if env != "local":
         assert {
             "CLUSTER_NAME",

@@ -590,8 +590,15 @@ def test_local_data_services_replace_rds_and_opensearch() -> None:
         assert host == f"{name}.platform-data.svc.cluster.local"
     mariadb = find(objects, "StatefulSet", "mariadb", "platform-data")
     env_vars = {e["name"]: e for e in mariadb["spec"]["template"]["spec"]["containers"][0]["env"]}
-    assert env_vars["MARIADB_DATABASE"]["value"] == local["RDS_DATABASE"]
-    assert "secretKeyRef" in env_vars["MARIADB_PASSWORD"]["valueFrom"]
+    assert set(env_vars) == {"MARIADB_ROOT_PASSWORD"}
+    assert "secretKeyRef" in env_vars["MARIADB_ROOT_PASSWORD"]["valueFrom"]
+    # The services' databases and users come from the database-users Job, for every service
+    # the ConfigMap lists, with the administrator password of the same Secret.
+    job = find(objects, "Job", "database-users", "platform-data")
+    [container] = job["spec"]["template"]["spec"]["containers"]
+    job_env = {e["name"]: e for e in container["env"]}
+    assert job_env["DATABASE_SERVICES"]["value"] == local["DATABASE_SERVICES"] == "payments"
+    assert job_env["MYSQL_PWD"]["valueFrom"] == env_vars["MARIADB_ROOT_PASSWORD"]["valueFrom"]
     for env in CLOUD_ENVIRONMENTS:
         assert not [
             o for o in cluster_objects(env) if o["metadata"].get("namespace") == "platform-data"

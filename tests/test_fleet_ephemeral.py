@@ -303,9 +303,14 @@ def test_data_stores_are_present_and_the_app_finds_them(ks: FluxKustomization) -
     assert env["OPENSEARCH_URL"] == f"http://opensearch.{ns}.svc.cluster.local:9200"
     assert env["CACHE_HOST"] == f"payments-cache.{ns}.svc.cluster.local"
     assert find(objects, "StatefulSet", "payments-cache", ns)
-    mariadb = find(objects, "StatefulSet", "mariadb", ns)["spec"]["template"]["spec"]
-    database = {e["name"]: e for e in mariadb["containers"][0]["env"]}["MARIADB_DATABASE"]
-    assert database["value"] == env["DB_NAME"]
+    # Its own database and user, made by the namespace's database-users Job, by password.
+    assert env["DB_NAME"] == env["DB_USER"] == "payments"
+    assert env["DB_AUTH"] == "password"
+    job = find(objects, "Job", "database-users", ns)["spec"]["template"]["spec"]
+    assert (
+        "payments"
+        in {e["name"]: e for e in job["containers"][0]["env"]}["DATABASE_SERVICES"]["value"].split()
+    )
     # Every service host the app is given lives in its own namespace.
     hosts = [v for v in env.values() if ".svc.cluster.local" in v]
     assert hosts and all(f".{ns}.svc.cluster.local" in h for h in hosts)
@@ -320,7 +325,8 @@ def test_everything_is_marked_ephemeral_and_best_effort(ks: FluxKustomization) -
         assert labels.get(EPHEMERAL_LABEL) == "true", describe(obj)
         assert labels.get(DEV_ENVIRONMENT_LABEL) == name, describe(obj)
     pods = [pod for obj in objects for pod in pod_templates(obj)]
-    assert len(pods) == 3  # payments-cache, mariadb, opensearch (payments itself: its chart)
+    # payments-cache, mariadb, opensearch, the database-users Job (payments: its chart)
+    assert len(pods) == 4
     assert {pod.get("priorityClassName") for pod in pods} == {BEST_EFFORT}
     release = find(objects, "HelmRelease", "payments", ks.target_namespace)
     priorities = [v for p, v in walk(release["spec"]["values"]) if p[-1:] == ("priorityClassName",)]

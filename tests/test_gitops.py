@@ -174,7 +174,8 @@ def test_local_configmap_holds_the_in_cluster_equivalents(upstream):
         "CLUSTER_NAME": "landfall-local",
         "RDS_ENDPOINT": "mariadb.platform-data.svc.cluster.local",
         "RDS_PORT": "3306",
-        "RDS_DATABASE": "landfall",
+        "DATABASE_AUTH": "password",
+        "DATABASE_SERVICES": "payments",
         "OPENSEARCH_ENDPOINT": "http://opensearch.platform-data.svc.cluster.local:9200",
         "DOMAIN": "landfall.localhost",
         "SECRETS_PREFIX": "local",
@@ -205,9 +206,11 @@ def test_cloud_configmap_values_come_from_the_upstream_stacks(env, upstream):
         assert data[f"{tier.upper()}_SUBNET_CIDRS"] == ",".join(net[f"{tier}SubnetCidrs"])
     assert data["RDS_ENDPOINT"] == net["databaseAddress"]
     assert data["RDS_PORT"] == "3306"
-    assert data["RDS_DATABASE"] == net["databaseName"]
-    assert data["RDS_SECRET_ARN"] == net["databaseSecretArn"]
-    assert data["RDS_SECRET_ARN"].startswith(f"arn:aws:secretsmanager:{cfg.region}:")
+    assert data["DATABASE_AUTH"] == "iam"
+    assert data["DATABASE_SERVICES"].split() == [s.name for s in cfg.services if s.database]
+    # The master secret is read by the data-access function only: not even its ARN goes in.
+    assert net["databaseSecretArn"] not in data.values()
+    assert not [v for v in data.values() if "secretsmanager" in v]
     assert data["OPENSEARCH_ENDPOINT"] == f"https://{net['searchEndpoint']}:443"
     assert data["DOMAIN"] == cfg.dns.domain
     assert data["HOSTED_ZONE_ID"] == net["hostedZoneId"]

@@ -562,12 +562,17 @@ def test_every_log_group_has_a_retention_and_prod_keeps_a_year(env_plan):
 
 
 def test_the_search_superuser_role_is_assumable_by_the_cluster_admin_sso_roles_only(env, net):
+    """...and by the data-access function's role, which maps services to their indices."""
     from landfall.logic.sso import SSO_PATH_PREFIX
 
     role = one(net, "aws:iam/role:Role", "search-master")
     [statement] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     principals = statement["Principal"]["AWS"]
     principals = principals if isinstance(principals, list) else [principals]
+    one(net, "aws:iam/role:Role", "data-access-role")
+    function_roles = [p for p in principals if ":role/data-access-role-" in p]
+    assert len(function_roles) == 1, principals
+    principals = [p for p in principals if p not in function_roles]
     assert principals and all(SSO_PATH_PREFIX in p for p in principals)
     assert all("AWSReservedSSO_PlatformAdmin_" in p for p in principals)  # cluster-admin only
     assert not any(p.endswith(":root") for p in principals)

@@ -63,6 +63,7 @@ class Database(Component):
     secret_arn: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
     instance_arn: pulumi.Output[str]
+    resource_id: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
@@ -182,4 +183,5 @@ class Database(Component):
         self.secret_arn = instance.master_user_secrets.apply(lambda s: str(s[0].secret_arn))
         self.security_group_id = sg.id
         self.instance_arn = instance.arn
+        self.resource_id = instance.resource_id
         self.finish()

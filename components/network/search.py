@@ -11,10 +11,12 @@ import pulumi_aws as aws
 from components.base import Component, kms_log_group
 from components.network.security_groups import data_store_security_group
 from landfall.program.iam import (
+    assume_roles_policy,
     document,
     named_principals_trust,
     opensearch_access_policy,
     opensearch_log_delivery_policy,
+    search_master_policy,
 )
 from landfall.program.protection import stateful
 
@@ -42,6 +44,9 @@ class SearchArgs:
     production: bool
     # Who may assume the master role (search superuser): the cluster-admin SSO roles.
     admin_principal_arns: Sequence[str] = ()
+    # The data-access function's role, which maps each service to its indices as the master.
+    provisioner_role_arn: pulumi.Input[str] | None = None
+    provisioner_role_name: pulumi.Input[str] | None = None
 
 
 class Search(Component):
@@ -73,15 +78,32 @@ class Search(Component):
             client_security_group_id=args.client_security_group_id,
             opts=child,
         )
-        # Admins assume this role to manage OpenSearch security (roles, mappings) via FGAC.
+        # Admins, and the data-access function, assume this role to manage OpenSearch security
+        # (roles, mappings) through fine-grained access control.
+        trusted: list[pulumi.Input[str]] = [*args.admin_principal_arns]
+        if args.provisioner_role_arn is not None:
+            trusted.append(args.provisioner_role_arn)
         master_role = aws.iam.Role(
             f"{name}-master",
             description=f"{args.name_prefix} OpenSearch fine-grained access control master user",
-            assume_role_policy=document(
-                named_principals_trust(args.admin_principal_arns), parent=self
-            ),
+            assume_role_policy=document(named_principals_trust(trusted), parent=self),
             opts=child,
         )
+        # The domain policy defers to IAM (account principals), so the master needs an identity
+        # grant too: without one every request it signs is refused before FGAC sees it.
+        aws.iam.RolePolicy(
+            f"{name}-master",
+            role=master_role.id,
+            policy=document(search_master_policy(domain_arn), parent=self),
+            opts=child,
+        )
+        if args.provisioner_role_name is not None:
+            aws.iam.RolePolicy(
+                f"{name}-provisioner",
+                role=args.provisioner_role_name,
+                policy=document(assume_roles_policy([master_role.arn]), parent=self),
+                opts=child,
+            )
 
         log_groups = {}
         for log_type in LOG_TYPES:

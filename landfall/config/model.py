@@ -547,8 +547,9 @@ class DatabaseConfig(Strict):
     database_name: str = Field(
         "landfall",
         pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$",
-        description="Database created in the instance, given to services as `RDS_DATABASE`: a "
-        "letter, then letters, digits or `_`, at most 64 characters (MariaDB's limit).",
+        description="Database created with the instance, for administration only: each "
+        "service with `database: true` gets its own database and user instead. A letter, then "
+        "letters, digits or `_`, at most 64 characters (MariaDB's limit).",
     )
 
 
@@ -794,6 +795,18 @@ class ServiceConfig(Strict):
         description="Kubernetes namespace the service runs in; unset: its name. The IAM role "
         "trusts `system:serviceaccount:<namespace>:<name>`. Not a reserved namespace (see "
         "`name`).",
+    )
+
+    database: bool = Field(
+        False,
+        description="Give the service its own MariaDB database and user, both named after it "
+        "(`-` as `_`), created by the data-access function (IAM database authentication in "
+        "AWS) or by the local data-access Job (password from the `<name>-database` Secret).",
+    )
+    search: bool = Field(
+        False,
+        description="Give the service read and write access to its own OpenSearch indices, "
+        "`<name>-*`, and nothing else (an OpenSearch security role mapped to its IAM role).",
     )
 
     @property

@@ -61,11 +61,17 @@ class NetworkOutputs:
     database_address: Any
     database_port: Any
     database_name: Any
+    # The master user's secret: read only by the data-access function, never by a service.
     database_secret_arn: Any
+    # The instance's DbiResourceId, which IAM database authentication names (rds-db:connect).
+    database_resource_id: Any
     database_security_group_id: Any
     search_endpoint: Any
     search_domain_arn: Any
     search_security_group_id: Any
+    search_master_role_arn: Any
+    # The function the cluster stack invokes to give each service its database user and indices.
+    data_access_function_name: Any
     ecr_registry: Any
     image_repository_urls: Any
     chart_repository_urls: Any

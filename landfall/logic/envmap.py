@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from landfall.config import NAMESPACE, DatabaseConfig, EnvironmentConfig
+from landfall.config import NAMESPACE, EnvironmentConfig
 from landfall.config.errors import ConfigError, Problem
 
 CONFIGMAP_NAME = "landfall-environment"
@@ -23,7 +23,8 @@ COMMON_KEYS: tuple[str, ...] = (
     "CLUSTER_NAME",
     "RDS_ENDPOINT",
     "RDS_PORT",
-    "RDS_DATABASE",
+    "DATABASE_AUTH",
+    "DATABASE_SERVICES",
     "OPENSEARCH_ENDPOINT",
     "DOMAIN",
     "SECRETS_PREFIX",
@@ -38,7 +39,6 @@ CLOUD_KEYS: tuple[str, ...] = (
     "PUBLIC_SUBNET_CIDRS",
     "PRIVATE_SUBNET_CIDRS",
     "DATA_SUBNET_CIDRS",
-    "RDS_SECRET_ARN",
     "HOSTED_ZONE_ID",
     "HOSTED_ZONE_NAME",
     "CERTIFICATE_ARN",
@@ -90,8 +90,6 @@ NETWORK_FIELDS: tuple[str, ...] = (
     "certificate_arn",
     "database_address",
     "database_port",
-    "database_name",
-    "database_secret_arn",
     "search_endpoint",
     "ecr_registry",
     "data_kms_key_arn",
@@ -111,6 +109,12 @@ def secrets_prefix(environment: str) -> str:
     return environment
 
 
+def database_services(cfg: EnvironmentConfig) -> str:
+    """DATABASE_SERVICES: the services that get a database and user, space-separated (the local
+    and ephemeral data-access Job loops over them; in AWS the data-access function does it)."""
+    return " ".join(s.name for s in cfg.services if s.database)
+
+
 def environment_configmap_data(
     cfg: EnvironmentConfig,
     network: Mapping[str, Any] | None,
@@ -120,7 +124,8 @@ def environment_configmap_data(
     test and prod. ``network`` and ``cluster`` map the NETWORK_FIELDS / CLUSTER_FIELDS names to
     the upstream stacks' resolved outputs (None for local, which has no upstream stacks).
 
-    Only identifiers and endpoints go in: the RDS secret's ARN, never a password.
+    Only identifiers and endpoints go in, never a secret or a secret's ARN: the RDS master
+    secret is read only by the network stack's data-access function.
     OPENSEARCH_ENDPOINT is a URL with scheme and port (they differ between AWS and local);
     RDS_ENDPOINT is a host name, its port is RDS_PORT.
     """
@@ -130,7 +135,9 @@ def environment_configmap_data(
             "CLUSTER_NAME": cfg.name_prefix,
             "RDS_ENDPOINT": LOCAL_DATABASE_HOST,
             "RDS_PORT": str(LOCAL_DATABASE_PORT),
-            "RDS_DATABASE": DatabaseConfig.model_fields["database_name"].default,
+            # The in-cluster MariaDB has no IAM: each service's password is in its Secret.
+            "DATABASE_AUTH": "password",
+            "DATABASE_SERVICES": database_services(cfg),
             "OPENSEARCH_ENDPOINT": LOCAL_SEARCH_URL,
             "DOMAIN": LOCAL_DOMAIN,
             "SECRETS_PREFIX": secrets_prefix(cfg.environment),
@@ -145,7 +152,10 @@ def environment_configmap_data(
         "CLUSTER_NAME": str(cluster["cluster_name"]),
         "RDS_ENDPOINT": str(network["database_address"]),
         "RDS_PORT": str(int(network["database_port"])),
-        "RDS_DATABASE": str(network["database_name"]),
+        # Services connect as their own user with an IAM token (rds-db:connect), no password;
+        # ephemeral environments override this with their in-namespace MariaDB's "password".
+        "DATABASE_AUTH": "iam",
+        "DATABASE_SERVICES": database_services(cfg),
         "OPENSEARCH_ENDPOINT": f"https://{network['search_endpoint']}:443",
         "DOMAIN": dns.domain,
         "SECRETS_PREFIX": secrets_prefix(cfg.environment),
@@ -156,7 +166,6 @@ def environment_configmap_data(
         "PUBLIC_SUBNET_CIDRS": ",".join(network["public_subnet_cidrs"]),
         "PRIVATE_SUBNET_CIDRS": ",".join(network["private_subnet_cidrs"]),
         "DATA_SUBNET_CIDRS": ",".join(network["data_subnet_cidrs"]),
-        "RDS_SECRET_ARN": str(network["database_secret_arn"]),
         "HOSTED_ZONE_ID": str(network["hosted_zone_id"]),
         "HOSTED_ZONE_NAME": str(network["hosted_zone_name"]),
         "CERTIFICATE_ARN": str(network["certificate_arn"]),

@@ -925,3 +925,100 @@ def load_balancer_controller_policy(
             )
         )
     return statements
+
+
+def data_access_policy(
+    region: str, master_secret_arn: pulumi.Input[str], secrets_kms_key_arn: pulumi.Input[str]
+) -> list[Statement]:
+    """The data-access function reads the RDS master secret (it alone among workloads) and
+    decrypts it only through Secrets Manager. Assuming the search master role is granted by the
+    search component, whose trust names this function's role."""
+    return [
+        Statement(
+            sid="ReadMasterSecret",
+            effect="Allow",
+            actions=["secretsmanager:GetSecretValue"],
+            resources=[master_secret_arn],
+        ),
+        Statement(
+            sid="DecryptThroughSecretsManager",
+            effect="Allow",
+            actions=["kms:Decrypt"],
+            resources=[secrets_kms_key_arn],
+            conditions=[
+                Condition(
+                    test="StringEquals",
+                    variable="kms:ViaService",
+                    values=[f"secretsmanager.{region}.amazonaws.com"],
+                )
+            ],
+        ),
+    ]
+
+
+def assume_roles_policy(role_arns: Sequence[pulumi.Input[str]]) -> list[Statement]:
+    return [
+        Statement(
+            sid="AssumeRoles", effect="Allow", actions=["sts:AssumeRole"], resources=role_arns
+        )
+    ]
+
+
+# The HTTP methods a search client uses (IAM's es:ESHttp* actions).
+SEARCH_HTTP_ACTIONS = [f"es:ESHttp{m}" for m in ("Delete", "Get", "Head", "Post", "Put")]
+# Multi-index calls on the domain root; the security plugin still checks every index in them.
+SEARCH_ROOT_PATHS = ("_bulk", "_mget", "_msearch")
+
+
+def search_master_policy(domain_arn: pulumi.Input[str]) -> list[Statement]:
+    """The master user calls any path of its domain (the security API included)."""
+    return [
+        Statement(
+            sid="ManageDomain",
+            effect="Allow",
+            actions=SEARCH_HTTP_ACTIONS,
+            resources=[pulumi.Output.concat(domain_arn, "/*")],
+        )
+    ]
+
+
+def service_data_policy(
+    region: str,
+    account_id: str,
+    database_resource_id: pulumi.Input[str] | None,
+    database_user: str | None,
+    domain_arn: pulumi.Input[str] | None,
+    index_pattern: str | None,
+) -> list[Statement]:
+    """A service connects to MariaDB only as its own user (IAM database authentication; RDS
+    User Guide, "Creating and using an IAM policy for IAM database access") and calls the search
+    domain only on its own index pattern and the multi-document root calls."""
+    statements = []
+    if database_resource_id is not None and database_user:
+        statements.append(
+            Statement(
+                sid="ConnectAsOwnDatabaseUser",
+                effect="Allow",
+                actions=["rds-db:connect"],
+                resources=[
+                    pulumi.Output.concat(
+                        f"arn:aws:rds-db:{region}:{account_id}:dbuser:",
+                        database_resource_id,
+                        f"/{database_user}",
+                    )
+                ],
+            )
+        )
+    if domain_arn is not None and index_pattern:
+        statements.append(
+            Statement(
+                sid="OwnIndices",
+                effect="Allow",
+                actions=SEARCH_HTTP_ACTIONS,
+                resources=[
+                    pulumi.Output.concat(domain_arn, "/", path)
+                    for path in (index_pattern, *SEARCH_ROOT_PATHS)
+                ],
+            )
+        )
+    return statements

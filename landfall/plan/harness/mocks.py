@@ -331,6 +331,8 @@ def _rds(name: str, inputs: dict, ctx: MockContext) -> dict:
         "address": address,
         "endpoint": f"{address}:3306",
         "port": inputs.get("port", 3306),
+        # DbiResourceId: "db-" and 26 upper-case characters, what rds-db:connect ARNs name.
+        "resourceId": f"db-{short_hash(name, 26).upper()}",
         "masterUserSecrets": [
             {
                 "secretArn": ctx.arn(

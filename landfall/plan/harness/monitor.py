@@ -27,10 +27,21 @@ class RecordedResource:
         return cast(ResourceEntry, {f.name: getattr(self, f.name) for f in fields(self)})
 
 
-def _plain(value: Any) -> Any:
-    """Make deserialized inputs JSON-friendly (resource references become their URN)."""
-    from pulumi import Resource
+def _asset_path(path: str) -> str:
+    """A packaged file's path, independent of where the virtual environment lives."""
+    _, marker, tail = path.partition("site-packages/")
+    return f"<site-packages>/{tail}" if marker else path
 
+
+def _plain(value: Any) -> Any:
+    """Make deserialized inputs JSON-friendly (resource references become their URN, assets
+    and archives a description of what they hold)."""
+    from pulumi import Resource, asset
+
+    if isinstance(value, asset.AssetArchive):
+        return {"assetArchive": {k: _plain(v) for k, v in sorted(value.assets.items())}}
+    if isinstance(value, asset.FileAsset | asset.FileArchive):
+        return {type(value).__name__: _asset_path(str(value.path))}
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
