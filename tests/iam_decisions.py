@@ -60,3 +60,31 @@ def _missing_condition_key(statement: Mapping[str, object], context: Mapping[str
         if any(key not in context for key in block):
             return True
     return False
+
+
+def allowed_in_account(
+    identity_documents: Iterable[str],
+    resource_policy: str | None,
+    principal_arn: str,
+    action: str,
+    resource: str,
+) -> bool:
+    """Same-account access with a resource-based policy (IAM User Guide, "Policy evaluation
+    logic"): an explicit Deny in either policy wins; otherwise the identity policies or a
+    resource-policy statement naming the principal itself allow. A resource policy naming the
+    account root grants nothing by itself: it delegates to the identity policies."""
+    identity = allowed(identity_documents, action, resource)
+    if resource_policy is None:
+        return identity
+    granted = False
+    statements = json.loads(resource_policy)["Statement"]
+    for statement in statements if isinstance(statements, list) else [statements]:
+        verdict = IAMPolicyStatement(statement).is_action_permitted(action, resource, None, {})
+        if verdict == PermissionResult.DENIED:
+            return False
+        principals = (statement.get("Principal") or {}).get("AWS", [])
+        principals = principals if isinstance(principals, list) else [principals]
+        names_principal = principal_arn in principals or "*" in principals
+        if verdict == PermissionResult.PERMITTED and names_principal:
+            granted = True
+    return identity or granted
