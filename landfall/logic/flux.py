@@ -53,18 +53,34 @@ def flux_release(gitops: GitopsConfig) -> FluxRelease:
     return release
 
 
+# Built into Kubernetes, so it exists before the fleet's own classes, and above them all: no
+# application pod can preempt GitOps itself.
+PLATFORM_PRIORITY_CLASS = "system-cluster-critical"
+STRICT_SUBSTITUTION = "--feature-gates=StrictPostBuildSubstitutions=true"
+
+
 def chart_values(release: FluxRelease, source_role_arn: str | None) -> dict[str, Any]:
     """Values for the flux2 chart: pinned images, no image automation (deploys are semver ranges
     in Git, R4), and on EKS the source-controller's IRSA role for ECR pulls (R3)."""
     source_controller: dict[str, Any] = {"tag": release.source_controller}
     if source_role_arn is not None:
         source_controller["serviceAccount"] = {"annotations": {IRSA_ANNOTATION: source_role_arn}}
+    critical = {"priorityClassName": PLATFORM_PRIORITY_CLASS}
     return {
         "installCRDs": True,
-        "sourceController": source_controller,
-        "kustomizeController": {"tag": release.kustomize_controller},
-        "helmController": {"tag": release.helm_controller},
-        "notificationController": {"tag": release.notification_controller},
+        # Uninstalling or replacing the release must not delete the CRDs, and with them every
+        # Kustomization, HelmRelease and source in the cluster (chart 2.17.1, crds.annotations).
+        "crds": {"annotations": {"helm.sh/resource-policy": "keep"}},
+        "sourceController": {**source_controller, **critical},
+        "kustomizeController": {
+            "tag": release.kustomize_controller,
+            **critical,
+            # An unset ${VAR} fails the Kustomization instead of becoming "" (write
+            # ${VAR:=default} where a default is meant).
+            "container": {"additionalArgs": [STRICT_SUBSTITUTION]},
+        },
+        "helmController": {"tag": release.helm_controller, **critical},
+        "notificationController": {"tag": release.notification_controller, **critical},
         "imageAutomationController": {"create": False},
         "imageReflectionController": {"create": False},
     }
