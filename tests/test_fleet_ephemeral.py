@@ -365,3 +365,25 @@ def test_docs_describe_development_environments() -> None:
     section = docs.split("## Ephemeral development environments", 1)[1].split("\n## ", 1)[0]
     for expected in (EPHEMERAL_TEMPLATE, "dev-alice.yaml", "prune", "mariadb-credentials"):
         assert expected in section, expected
+
+
+@pytest.mark.parametrize("source", ["git", "oci"])
+@INSTANCES
+def test_charts_come_from_a_source_the_cloud_cluster_has_with_either_fleet_source(
+    ks: FluxKustomization, source: str
+) -> None:
+    """A HelmRelease chart source can be a HelmRepository, GitRepository or Bucket, never the
+    OCIRepository the gitops stack creates for `gitops.source: oci`: the development
+    environment's chart must come from a HelmRepository the cluster itself declares."""
+    cluster = cluster_objects(CLUSTER)
+    sources = {
+        (o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"])
+        for o in cluster
+        if o["kind"] in {"HelmRepository", "GitRepository", "Bucket"}
+    }
+    if source == "git":
+        sources.add((ROOT_SOURCE["kind"], "flux-system", ROOT_SOURCE["name"]))
+    for release in (o for o in built(ks).objects if o["kind"] == "HelmRelease"):
+        ref = release["spec"]["chart"]["spec"]["sourceRef"]
+        key = (ref["kind"], ref.get("namespace", release["metadata"]["namespace"]), ref["name"])
+        assert key in sources, (describe(release), key, source)
