@@ -63,6 +63,7 @@ from fleet_support import (
     walk,
 )
 
+from landfall.config import config_file, read_config_file
 from landfall.logic import envmap
 
 # One worker runs this file's tests: its module fixtures are made once (pytest-xdist).
@@ -958,3 +959,23 @@ def test_docs_list_every_chart_version_and_image(env: str) -> None:
         for pod in pod_templates(obj):
             for container in pod.get("containers", []):
                 assert f"`{container['image']}`" in docs, f"docs/fleet.md: {container['image']}"
+
+
+def test_the_kind_cluster_pins_a_node_image_of_the_cloud_clusters_minor() -> None:
+    kind_file = FLEET / "clusters" / "local" / "kind-cluster.yaml"
+    cluster = yaml.safe_load(kind_file.read_text())
+    [node] = cluster["nodes"]
+    image, _, digest = node["image"].partition("@sha256:")
+    assert len(digest) == 64 and int(digest, 16) >= 0
+    version = image.split(":v")[1]
+    for env in CLOUD_ENVIRONMENTS:
+        expected = read_config_file(config_file(env))["landfall:cluster"]["kubernetesVersion"]
+        assert version.startswith(f"{expected}."), (env, version)
+    text = kind_file.read_text()
+    kind_release = re.search(r"kind v0\.(\d+)\.\d+", text)
+    assert kind_release and int(kind_release.group(1)) >= 28
+    for doc in ("user-guide.md", "gitops.md"):
+        assert (
+            "--config fleet/clusters/local/kind-cluster.yaml"
+            in (FLEET.parent / "docs" / doc).read_text()
+        )
