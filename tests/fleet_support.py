@@ -323,6 +323,7 @@ def _cloud_placeholders(env: str) -> dict[str, str]:
         "EBS_KMS_KEY_ARN": f"{arn}:kms:{_REGION}:{_ACCOUNT}:key/0a1b2c3d-4e5f-6071-8293",
         "AWS_LOAD_BALANCER_CONTROLLER_ROLE_ARN": f"{arn}:iam::{_ACCOUNT}:role/{prefix}-lbc",
         "EXTERNAL_DNS_ROLE_ARN": f"arn:aws:iam::{_ACCOUNT}:role/{prefix}-external-dns",
+        "TARGET_DEREGISTRATION_DELAY_SECONDS": "30",
     }
     for service in SERVICES:
         values[envmap.service_key(service, "ROLE_ARN")] = (

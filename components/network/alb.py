@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from landfall.logic.rollout import DEREGISTRATION_DELAY_SECONDS
 from components.base import Component
 from components.network.security_groups import security_group, tcp_ingress
 from landfall.program.iam import alb_access_log_bucket_policy, document
@@ -220,7 +221,7 @@ class Alb(Component):
                 protocol="HTTP",
                 port=SERVICE_PORT,
                 vpc_id=args.vpc_id,
-                deregistration_delay=30,
+                deregistration_delay=DEREGISTRATION_DELAY_SECONDS,
                 health_check=aws.lb.TargetGroupHealthCheckArgs(
                     path=HEALTH_CHECK_PATH,
                     matcher="200-399",

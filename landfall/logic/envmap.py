@@ -13,6 +13,7 @@ from typing import Any
 
 from landfall.config import NAMESPACE, EnvironmentConfig
 from landfall.config.errors import ConfigError, Problem
+from landfall.logic.rollout import DEREGISTRATION_DELAY_SECONDS
 
 CONFIGMAP_NAME = "landfall-environment"
 CONFIGMAP_NAMESPACE = "flux-system"
@@ -52,6 +53,7 @@ CLOUD_KEYS: tuple[str, ...] = (
     "EBS_KMS_KEY_ARN",
     "AWS_LOAD_BALANCER_CONTROLLER_ROLE_ARN",
     "EXTERNAL_DNS_ROLE_ARN",
+    "TARGET_DEREGISTRATION_DELAY_SECONDS",
 )
 
 
@@ -179,6 +181,7 @@ def environment_configmap_data(
         "EBS_KMS_KEY_ARN": str(network["data_kms_key_arn"]),
         "AWS_LOAD_BALANCER_CONTROLLER_ROLE_ARN": str(cluster["load_balancer_controller_role_arn"]),
         "EXTERNAL_DNS_ROLE_ARN": str(cluster["external_dns_role_arn"]),
+        "TARGET_DEREGISTRATION_DELAY_SECONDS": str(DEREGISTRATION_DELAY_SECONDS),
     }
     per_service = (
         ("ROLE_ARN", "cluster", "serviceRoleArns", cluster["service_role_arns"] or {}),
