@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from landfall.logic.rollout import DEREGISTRATION_DELAY_SECONDS
 from components.base import Component
 from components.network.security_groups import security_group, tcp_ingress
+from landfall.logic.rollout import DEREGISTRATION_DELAY_SECONDS
 from landfall.program.iam import alb_access_log_bucket_policy, document
 from landfall.program.protection import stateful
 

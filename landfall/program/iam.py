@@ -570,6 +570,23 @@ def external_dns_policy(zone_arns: list[pulumi.Input[str]]) -> list[Statement]:
     ]
 
 
+def decrypt_through_secrets_manager(region: str, key_arn: pulumi.Input[str]) -> Statement:
+    """Decrypt with the secrets key only inside Secrets Manager's calls (kms:ViaService)."""
+    return Statement(
+        sid="DecryptThroughSecretsManager",
+        effect="Allow",
+        actions=["kms:Decrypt"],
+        resources=[key_arn],
+        conditions=[
+            Condition(
+                test="StringEquals",
+                variable="kms:ViaService",
+                values=[f"secretsmanager.{region}.amazonaws.com"],
+            )
+        ],
+    )
+
+
 def service_secrets_policy(
     region: str, account_id: str, secret_path: str, secrets_key_arn: pulumi.Input[str]
 ) -> list[Statement]:
@@ -582,19 +599,7 @@ def service_secrets_policy(
             actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
             resources=[f"arn:aws:secretsmanager:{region}:{account_id}:secret:{secret_path}/*"],
         ),
-        Statement(
-            sid="DecryptThroughSecretsManager",
-            effect="Allow",
-            actions=["kms:Decrypt"],
-            resources=[secrets_key_arn],
-            conditions=[
-                Condition(
-                    test="StringEquals",
-                    variable="kms:ViaService",
-                    values=[f"secretsmanager.{region}.amazonaws.com"],
-                )
-            ],
-        ),
+        decrypt_through_secrets_manager(region, secrets_key_arn),
     ]
 
 
@@ -940,19 +945,7 @@ def data_access_policy(
             actions=["secretsmanager:GetSecretValue"],
             resources=[master_secret_arn],
         ),
-        Statement(
-            sid="DecryptThroughSecretsManager",
-            effect="Allow",
-            actions=["kms:Decrypt"],
-            resources=[secrets_kms_key_arn],
-            conditions=[
-                Condition(
-                    test="StringEquals",
-                    variable="kms:ViaService",
-                    values=[f"secretsmanager.{region}.amazonaws.com"],
-                )
-            ],
-        ),
+        decrypt_through_secrets_manager(region, secrets_kms_key_arn),
     ]
 
 
