@@ -405,3 +405,25 @@ def test_no_manifest_references_the_master_secret() -> None:
         text = path.read_text()
         for marker in ("RDS_SECRET_ARN", "rds!", "DB_SECRET_ARN", "landfall_admin"):
             assert marker not in text, (path, marker)
+
+
+@pytest.mark.parametrize("namespace", ["platform-data"])
+def test_local_users_are_granted_only_their_own_database(namespace: str) -> None:
+    """The local access matrix: the database-users Job's SQL, rendered for every service of the
+    local ConfigMap as its shell loop does, grants each user its own database and nothing
+    else, and never as the administrator."""
+    import re as regex
+
+    from fleet_support import cluster_objects, find, placeholder_environment
+
+    job = find(cluster_objects("local"), "Job", "database-users", namespace)
+    script = job["spec"]["template"]["spec"]["containers"][0]["args"][0]
+    sql = script.split("<<SQL\n", 1)[1].split("\nSQL\n", 1)[0]
+    services = placeholder_environment("local")["DATABASE_SERVICES"].split()
+    assert services == ["payments"]
+    for service in [*services, "order-history"]:
+        name = handler.sql_name(service)  # the shell's `tr - _`, the function's rule
+        rendered = sql.replace("\\`", "`").replace("$name", name).replace("$password", "pw")
+        grants = regex.findall(r"GRANT (.+?) ON (\S+) TO '([^']+)'", rendered)
+        assert grants == [("ALL PRIVILEGES", f"`{name}`.*", name)], rendered
+        assert "root" not in rendered and "*.*" not in rendered
