@@ -796,3 +796,25 @@ def test_the_ci_runners_github_connection_must_be_authorised(
     clients = clients_for(cfg, codeconnections=Connections(connections))
     found = by_check(doctor(cfg, clients))["github connection"]
     assert (found.status, words in found.detail) == (status, True)
+
+
+@pytest.mark.parametrize("status", ["PENDING", None])
+def test_the_deploy_preflight_stops_on_an_unauthorised_github_connection(
+    fake_aws: None, status: str | None
+) -> None:
+    """The network stack's CI runner (its webhook) cannot be created on a PENDING connection:
+    `landfall up` says so before anything runs, as doctor does; an authorised one passes."""
+    from landfall.ops.orchestrate import account_prerequisites
+
+    cfg = env("test")
+    good_world(cfg)
+    name = f"{cfg.name_prefix}-github"
+    connections = {name: status} if status else {name: "AVAILABLE"}
+    clients = clients_for(cfg, codeconnections=Connections(connections))
+    problems = account_prerequisites(cfg, bootstrapped_settings(cfg), clients)
+    if status is None:
+        assert problems == []
+    else:
+        [problem] = problems
+        assert problem.key == "github connection"
+        assert "PENDING" in problem.problem and "Update pending connection" in problem.fix

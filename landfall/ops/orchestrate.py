@@ -203,21 +203,27 @@ def aws_identity(cfg: EnvironmentConfig, clients: Any = None) -> list[Problem]:
     return [Problem(f"AWS {f.check}", f.detail, f.fix) for f in findings if not f.ok]
 
 
-def account_prerequisites(cfg: EnvironmentConfig, settings: Mapping[str, Any]) -> list[Problem]:
+def account_prerequisites(
+    cfg: EnvironmentConfig, settings: Mapping[str, Any], clients: Any = None
+) -> list[Problem]:
     """What `landfall bootstrap` makes, as doctor checks it (service-linked roles, the GitHub
-    provider, the secrets-provider key decrypting the encryptedkey): each failure a Problem."""
+    provider, the secrets-provider key decrypting the encryptedkey) and the GitHub connection
+    someone must authorise by hand before the network stack's CI runner can be created (its
+    webhook needs an AVAILABLE connection): each failure a Problem."""
     from landfall.ops.checks import AwsClients, guard
     from landfall.ops.doctor import (
+        check_github_connection,
         check_github_trust,
         check_secrets_provider,
         check_service_linked_roles,
     )
 
-    clients = AwsClients(cfg.region or "")
+    clients = clients or AwsClients(cfg.region or "")
     findings = [
         *guard("secrets provider", check_secrets_provider, clients("kms"), cfg, settings),
         *guard("service-linked roles", check_service_linked_roles, clients("iam"), cfg),
         *guard("github oidc provider", check_github_trust, clients("iam"), cfg),
+        *guard("github connection", check_github_connection, clients("codeconnections"), cfg),
     ]
     return [Problem(f.check, f.detail, f.fix) for f in findings if f.status == "FAIL"]
 
