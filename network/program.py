@@ -102,7 +102,7 @@ def run(cfg: EnvironmentConfig) -> None:
             ),
             opts,
         )
-    services = [s.name for s in cfg.services]
+    public_services = {s.name: (s.rule_priority, s.team) for s in cfg.services if s.public}
     alb = Alb(
         "alb",
         AlbArgs(
@@ -113,7 +113,7 @@ def run(cfg: EnvironmentConfig) -> None:
             certificate_arn=zone.certificate_arn,
             zone_id=zone.zone_id,
             domain=dns.domain,
-            services=services,
+            services=public_services,
             ssl_policy=cfg.load_balancer.ssl_policy,
             idle_timeout_seconds=cfg.load_balancer.idle_timeout_seconds,
             access_log_retention_days=cfg.load_balancer.access_log_retention_days,
@@ -204,8 +204,8 @@ def run(cfg: EnvironmentConfig) -> None:
     ecr = Registry(
         "registry",
         RegistryArgs(
-            image_repositories=registry.image_repositories,
-            chart_repositories=[*registry.chart_repositories, *fleet_artifact],
+            image_repositories=cfg.image_repositories(),
+            chart_repositories=[*cfg.chart_repositories(), *fleet_artifact],
             keep_last_images=registry.keep_last_images,
             untagged_expiry_days=registry.untagged_expiry_days,
             kms_key_arn=keys.arns["registry"],

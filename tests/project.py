@@ -10,6 +10,7 @@ def bootstrapped_copy(dest: Path, encrypted_key: str | None = None) -> Path:
     file with an ``encryptedkey`` line under its ``secretsprovider`` (``encrypted_key``, e.g.
     one moto's KMS made for doctor to decrypt; else a placeholder nothing decrypts)."""
     dest.mkdir(parents=True, exist_ok=True)
+    copy_catalogue(dest)
     for path in PROJECT_ROOT.glob("Pulumi*.yaml"):
         text = path.read_text(encoding="utf-8")
         lines = [
@@ -23,3 +24,12 @@ def bootstrapped_copy(dest: Path, encrypted_key: str | None = None) -> Path:
 
 
 PLACEHOLDER_ENCRYPTED_KEY = "AQICAHhPLACEHOLDERmadeUpByTheTests=="
+
+
+def copy_catalogue(dest: Path) -> Path:
+    """The service catalogue beside a copy of the settings files (they read it)."""
+    target = dest / "services.yaml"
+    target.write_text(
+        (PROJECT_ROOT / "services.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    return target

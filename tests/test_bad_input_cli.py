@@ -110,10 +110,10 @@ CASES: list[tuple[str, str, Edit, str]] = [
     ("test", "zero interval", replace("    interval: 5m\n", "    interval: 0s\n"), "interval"),
     (
         "test",
-        "service in a system namespace",
+        "services listed in the settings instead of the catalogue",
         replace(
-            "    - {name: payments, database: true, search: true}",
-            "    - {name: payments, namespace: kube-system}",
+            "  landfall:gitops:\n",
+            "  landfall:services:\n    - {name: payments}\n  landfall:gitops:\n",
         ),
         "services",
     ),
@@ -170,6 +170,7 @@ def test_bad_settings_get_one_message_exit_2_and_nothing_declared(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     (tmp_path / "Pulumi.yaml").write_text((PROJECT_ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "services.yaml").write_text((PROJECT_ROOT / "services.yaml").read_text())
     settings = (PROJECT_ROOT / f"Pulumi.{env}.yaml").read_text()
     (tmp_path / f"Pulumi.{env}.yaml").write_text(edit(settings))
     declared: list[str] = []

@@ -30,7 +30,13 @@ def project(tmp_path: Path) -> Path:
     """A copy of the project's settings files (the command edits Pulumi.<env>.yaml)."""
     root = tmp_path / "project"
     root.mkdir()
-    for name in ("Pulumi.yaml", "Pulumi.test.yaml", "Pulumi.prod.yaml", "Pulumi.local.yaml"):
+    for name in (
+        "Pulumi.yaml",
+        "Pulumi.test.yaml",
+        "Pulumi.prod.yaml",
+        "Pulumi.local.yaml",
+        "services.yaml",
+    ):
         shutil.copy(PROJECT_ROOT / name, root / name)
     return root
 

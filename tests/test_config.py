@@ -255,6 +255,7 @@ def test_plan_reads_the_settings_of_the_project_it_runs_in(tmp_path, capsys):
     data = (ROOT / "Pulumi.test.yaml").read_text().replace("10.20.0.0/16", "10.20.0.0/33")
     (tmp_path / "Pulumi.test.yaml").write_text(data)
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    shutil.copy(ROOT / "services.yaml", tmp_path / "services.yaml")
     inside = tmp_path / "docs"
     inside.mkdir()
     # The installed command, in a subfolder of the copy.

@@ -26,6 +26,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from project import PROJECT_ROOT
 
 import landfall.plan.harness.runner as runner
 from landfall.config import (
@@ -35,6 +36,7 @@ from landfall.config import (
     read_config_file,
 )
 from landfall.config.errors import ConfigError
+from landfall.config.load import with_catalogue
 from landfall.plan.harness import plan_environment
 
 EXAMPLES = int(os.environ.get("LANDFALL_FUZZ_EXAMPLES", "120"))
@@ -48,7 +50,18 @@ FUZZ = settings(
 # One worker runs this file's tests: its module fixtures are made once (pytest-xdist).
 pytestmark = pytest.mark.xdist_group("fuzz")
 ENVS = ("test", "prod")
-BASE = {env: read_config_file(config_file(env)) for env in ENVS}
+
+
+def _base(env: str) -> dict[str, Any]:
+    """The settings as the programs see them: the file, the catalogue's services, and one extra
+    image repository in the cloud environments (so the fuzzer reaches that list's items)."""
+    raw = dict(with_catalogue(read_config_file(config_file(env)), PROJECT_ROOT, env, env))
+    if "landfall:registry" in raw:
+        raw["landfall:registry"] = {**raw["landfall:registry"], "imageRepositories": ["tools"]}
+    return raw
+
+
+BASE = {env: _base(env) for env in ENVS}
 RUNS: Counter[str] = Counter()  # examples run, per property
 KINDS: Counter[str] = Counter()  # how the broken configs were broken
 
@@ -134,8 +147,6 @@ REQUIRED = [
     ("landfall:search", "volumeSizeGb"),
     ("landfall:search", "zoneAwareness"),
     ("landfall:registry",),
-    ("landfall:registry", "imageRepositories"),
-    ("landfall:registry", "chartRepositories"),
     ("landfall:cluster",),
     ("landfall:cluster", "kubernetesVersion"),
     ("landfall:cluster", "nodes"),

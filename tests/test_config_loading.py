@@ -36,6 +36,7 @@ BASE = (PROJECT_ROOT / "Pulumi.test.yaml").read_text(encoding="utf-8")
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     shutil.copy(PROJECT_ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    shutil.copy(PROJECT_ROOT / "services.yaml", tmp_path / "services.yaml")
     return tmp_path
 
 
@@ -127,14 +128,13 @@ def test_a_duplicate_nested_key_names_its_path(project: Path):
 
 
 def test_duplicates_in_flow_mappings_and_lists_are_each_reported(project: Path):
-    text = edit(
-        "    - {name: payments, database: true, search: true}\n",
-        "    - {name: payments, database: true, search: true}\n    - {name: a, name: b}\n",
-    )
+    row = "      - {permissionSet: ReadOnly, kubernetesGroup: viewers, access: view}\n"
+    text = edit(row, row + "      - {permissionSet: a, permissionSet: b}\n")
     text = edit("    branch: main\n", "    branch: main\n    branch: dev\n", text)
     found = by_key(refused(project, text))
-    assert set(found) == {"landfall:services[1].name", "landfall:gitops.branch"}
-    assert "given twice" in found["landfall:services[1].name"].problem
+    duplicate = "landfall:cluster.ssoMappings[3].permissionSet"
+    assert set(found) == {duplicate, "landfall:gitops.branch"}
+    assert "given twice" in found[duplicate].problem
 
 
 def test_a_duplicate_config_section_is_refused(project: Path):
@@ -168,11 +168,12 @@ def test_an_alias_bomb_under_another_namespace_fails_too(project: Path):
 
 def test_an_alias_to_itself_is_refused(project: Path):
     text = edit(
-        "  landfall:services:\n    - {name: payments, database: true, search: true}\n",
-        "  landfall:services: &s [*s]\n",
+        "    endpointPublicAccessCidrs: [203.0.113.0/24]   # office VPN egress\n",
+        "    endpointPublicAccessCidrs: &s [*s]\n",
     )
     problem = only(refused(project, text, within=2.0))
-    assert problem.key.startswith("landfall:services") and "alias to itself" in problem.problem
+    assert problem.key.startswith("landfall:cluster.endpointPublicAccessCidrs")
+    assert "alias to itself" in problem.problem
 
 
 def test_ordinary_aliases_still_load(project: Path):
@@ -203,17 +204,17 @@ def test_a_file_of_exactly_the_limit_loads(project: Path):
     assert loads(project, text).environment == "test"
 
 
-def test_two_hundred_thousand_services_in_the_file_fail_fast(project: Path):
+def test_two_hundred_thousand_list_items_in_the_file_fail_fast(project: Path):
     many = "[" + ", ".join(["s"] * 200_000) + "]"  # compact, so it is within the file size limit
     text = edit(
-        "  landfall:services:\n    - {name: payments, database: true, search: true}\n",
-        f"  landfall:services: {many}\n",
+        "    endpointPublicAccessCidrs: [203.0.113.0/24]   # office VPN egress\n",
+        f"    endpointPublicAccessCidrs: {many}\n",
     )
     assert len(text.encode()) < MAX_FILE_BYTES
     problem = only(refused(project, text, within=2.0))
-    assert problem.key == "landfall:services"
+    assert problem.key == "landfall:cluster.endpointPublicAccessCidrs"
     assert f"more than {MAX_LIST_ITEMS:,} items" in problem.problem
-    assert f"line {line_of(text, 'landfall:services')}" in problem.problem
+    assert f"line {line_of(text, 'endpointPublicAccessCidrs')}" in problem.problem
 
 
 def test_two_hundred_thousand_services_as_settings_fail_fast():
@@ -366,8 +367,9 @@ def test_a_range_message_gives_the_range(project: Path, old: str, new: str, key:
 
 
 def test_a_list_too_short_gives_the_length_and_an_example(project: Path):
-    problem = only(refused(project, edit("imageRepositories: [payments]", "imageRepositories: []")))
-    assert problem.key == "landfall:registry.imageRepositories"
+    text = edit("[m6i.large, m6a.large, m5.large, m5a.large]", "[]")
+    problem = only(refused(project, text))
+    assert problem.key == "landfall:cluster.nodes.instanceTypes"
     assert "has 0 items" in problem.problem and "at least 1" in problem.fix
 
 

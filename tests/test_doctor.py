@@ -453,6 +453,7 @@ def test_cli_rejects_an_unsupported_version_before_calling_aws(
     document["config"]["landfall:cluster"]["kubernetesVersion"] = "1.29"
     (tmp_path / "Pulumi.test.yaml").write_text(yaml.safe_dump(document))
     (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "services.yaml").write_text((ROOT / "services.yaml").read_text())
     assert main(["doctor", "test", "--cwd", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "landfall:cluster.kubernetesVersion" in err and "Traceback" not in err

@@ -28,6 +28,7 @@ from landfall.config import (
     read_config_file,
 )
 from landfall.config.errors import ConfigError
+from landfall.config.load import with_catalogue
 from landfall.logic.contracts import ClusterOutputs, NetworkOutputs, output_names
 from landfall.logic.envmap import (
     CLOUD_KEYS,
@@ -77,7 +78,7 @@ DEPLOY_KEY = {
 
 def raw_config(env: str, **gitops: Any) -> dict[str, Any]:
     """The committed config of ``env``, with ``landfall:gitops`` keys overridden."""
-    raw = copy.deepcopy(read_config_file(config_file(env)))
+    raw = copy.deepcopy(with_catalogue(read_config_file(config_file(env)), PROJECT_ROOT, env, env))
     raw["landfall:gitops"] = {**raw["landfall:gitops"], **gitops}
     return raw
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import NoCredentialsError
-from project import PROJECT_ROOT, bootstrapped_copy
+from project import PROJECT_ROOT, bootstrapped_copy, copy_catalogue
 from pulumi.automation import (
     CommandError,
     DestroyResult,
@@ -429,9 +429,11 @@ def test_report_file_holds_the_table_and_each_stacks_engine_output(tmp_path: Pat
 
 def test_invalid_config_fails_before_anything_is_touched(tmp_path: Path) -> None:
     shutil.copy(PROJECT_ROOT / "Pulumi.test.yaml", tmp_path / "Pulumi.test.yaml")
+    copy_catalogue(tmp_path)
     text = (
         (tmp_path / "Pulumi.test.yaml").read_text().replace("vpcCidr: 10.20.0.0/16", "vpcCidr: x")
     )
+    copy_catalogue(tmp_path)
     (tmp_path / "Pulumi.test.yaml").write_text(text)
     engine, checks = FakeEngine(), RecordingChecks()
     with pytest.raises(ConfigError, match=r"network\.vpcCidr"):
@@ -500,6 +502,7 @@ def test_committed_cloud_settings_name_their_kms_secrets_provider() -> None:
 
 
 def test_self_managed_backend_needs_a_secrets_provider_in_the_settings_file(tmp_path: Path) -> None:
+    copy_catalogue(tmp_path)
     (tmp_path / "Pulumi.test.yaml").write_text(without_secrets_provider("test"))
     checks = RecordingChecks(PULUMI_BACKEND_URL="s3://landfall-state?region=eu-west-2").build()
     cfg = load_environment_file("test", tmp_path)
@@ -508,17 +511,20 @@ def test_self_managed_backend_needs_a_secrets_provider_in_the_settings_file(tmp_
     assert "awskms://alias/landfall-test-pulumi" in problems[0].fix
     text = (tmp_path / "Pulumi.test.yaml").read_text()
     provider = "secretsprovider: awskms://alias/landfall-test-pulumi?region=eu-west-2\n"
+    copy_catalogue(tmp_path)
     (tmp_path / "Pulumi.test.yaml").write_text(provider + text)
     # Naming the key is not enough: without its encryptedkey every operation rewrites the file.
     (problem,) = preflight(cfg, "up", checks, tmp_path)
     assert "no encryptedkey" in problem.problem
     assert problem.fix.startswith("landfall bootstrap test --account-only")
+    copy_catalogue(tmp_path)
     (tmp_path / "Pulumi.test.yaml").write_text(provider + "encryptedkey: AQICAHh=\n" + text)
     assert preflight(cfg, "up", checks, tmp_path) == []
 
 
 def test_passphrase_provider_without_a_passphrase_is_reported(tmp_path: Path) -> None:
     text = without_secrets_provider("test")
+    copy_catalogue(tmp_path)
     (tmp_path / "Pulumi.test.yaml").write_text("encryptionsalt: v1:abc:def\n" + text)
     cfg = load_environment_file("test", tmp_path)
     problems = preflight(cfg, "up", RecordingChecks().build(), tmp_path)
@@ -926,6 +932,7 @@ def test_a_destroy_ends_with_what_it_left_behind() -> None:
 def test_a_missing_encryptedkey_is_reported_once(tmp_path: Path) -> None:
     """The offline check names it; the account check (which decrypts it) does not run then."""
     text = (PROJECT_ROOT / "Pulumi.test.yaml").read_text()  # secretsprovider, no encryptedkey
+    copy_catalogue(tmp_path)
     (tmp_path / "Pulumi.test.yaml").write_text(text)
     checks = RecordingChecks(PULUMI_BACKEND_URL="s3://landfall-state?region=eu-west-2")
     again = [Problem("secrets provider", "no encryptedkey", "landfall bootstrap test")]

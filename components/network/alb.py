@@ -33,7 +33,8 @@ class AlbArgs:
     certificate_arn: pulumi.Input[str]
     zone_id: pulumi.Input[str]
     domain: str
-    services: list[str]
+    # The public services: name -> (listener-rule priority, owning team or None).
+    services: dict[str, tuple[int, str | None]]
     ssl_policy: str
     idle_timeout_seconds: int
     access_log_retention_days: int
@@ -213,7 +214,8 @@ class Alb(Component):
         )
 
         self.target_group_arns = {}
-        for priority, service in enumerate(args.services, start=1):
+        for service, (priority, team) in args.services.items():
+            tags = {"Service": service, **({"Team": team} if team else {})}
             target_group = aws.lb.TargetGroup(
                 f"{name}-{service}",
                 name=f"{args.name_prefix}-{service}"[:32].rstrip("-"),
@@ -229,12 +231,15 @@ class Alb(Component):
                     healthy_threshold=2,
                     unhealthy_threshold=3,
                 ),
+                tags=tags,
                 opts=child,
             )
             host = f"{service}.{args.domain}"
             aws.lb.ListenerRule(
                 f"{name}-{service}",
                 listener_arn=https.arn,
+                # The catalogue's number (explicit or derived from the name): stable when other
+                # services come and go.
                 priority=priority,
                 conditions=[
                     aws.lb.ListenerRuleConditionArgs(

@@ -27,6 +27,12 @@ from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
+from landfall.config.catalogue import (
+    CATALOGUE_FILE,
+    SERVICES_KEY,
+    Catalogue,
+    catalogue_path,
+)
 from landfall.config.errors import ConfigError, Problem
 from landfall.config.model import (
     ENVIRONMENTS,
@@ -926,7 +932,8 @@ def load_environment_file(env: str, root: Path | None = None) -> EnvironmentConf
     if env not in ENVIRONMENTS:
         load_environment(env, {})  # raises the unknown-environment error
     path = config_file(env, root)
-    return load_environment(env, read_config_file(path), source=str(path))
+    raw = with_catalogue(read_config_file(path), path.parent, env, str(path))
+    return load_environment(env, raw, source=str(path))
 
 
 def load_from_pulumi() -> tuple[EnvironmentConfig, str]:
@@ -949,6 +956,8 @@ def load_from_pulumi() -> tuple[EnvironmentConfig, str]:
     from pulumi.runtime.config import CONFIG, get_config_env
 
     raw = {**get_config_env(), **CONFIG.get()}
+    if SERVICES_KEY not in raw:  # the CLI's config never lists them: the catalogue does
+        raw = with_catalogue(raw, Path.cwd(), env, f"Pulumi.{env}.yaml (stack {stack})")
     cfg = load_environment(env, raw, source=f"Pulumi.{env}.yaml (stack {stack})")
     if layer not in cfg.layers():
         raise _error(
@@ -962,3 +971,64 @@ def load_from_pulumi() -> tuple[EnvironmentConfig, str]:
             ],
         )
     return cfg, layer
+
+
+# --- the service catalogue ----------------------------------------------------------------------
+
+
+def load_catalogue(path: Path) -> Catalogue:
+    """Read and validate the catalogue; ConfigError naming the file and every problem."""
+    source = str(path)
+    if not path.exists():
+        raise ConfigError(
+            source,
+            [Problem(CATALOGUE_FILE, "does not exist", "create it: `landfall service new NAME`")],
+        )
+    try:
+        document, problems = _parse(_read_text(path), path.name)
+    except _Refused as exc:
+        raise ConfigError(source, exc.problems) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(
+            source, [Problem(path.name, f"is not valid YAML ({exc})", "fix the syntax")]
+        ) from None
+    if problems:
+        raise ConfigError(source, problems)
+    try:
+        catalogue = Catalogue.model_validate(document or {})
+    except ValidationError as exc:
+        problems = [
+            Problem(x.key.removeprefix(f"{NAMESPACE}:"), x.problem, x.fix)
+            for x in _pydantic_problems(exc)
+        ]
+        raise ConfigError(source, problems) from None
+    names = [s.name for s in catalogue.services]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(
+            source,
+            [Problem(f"services: {d}", "is listed twice", "keep one entry") for d in duplicates],
+        )
+    return catalogue
+
+
+def with_catalogue(
+    raw: Mapping[str, Any], root: Path, env: str, settings_name: str
+) -> dict[str, Any]:
+    """The settings ``raw`` with ``landfall:services`` projected from the catalogue at ``root``.
+    A settings file that lists services itself gets a problem (reported with the others by
+    ``load_environment``): the catalogue is the one place."""
+    merged = _Settings((k, v) for k, v in raw.items() if k != SERVICES_KEY)
+    merged.read_problems = list(getattr(raw, "read_problems", []))
+    if SERVICES_KEY in raw:
+        merged.read_problems.append(
+            Problem(
+                SERVICES_KEY,
+                "services are declared in the catalogue, not in the settings",
+                f"move them to {CATALOGUE_FILE} (`environments:` says where each runs) and "
+                f"delete the key from {Path(settings_name).name}",
+            )
+        )
+    if env in ENVIRONMENTS:
+        merged[SERVICES_KEY] = load_catalogue(catalogue_path(root)).for_environment(env)
+    return merged

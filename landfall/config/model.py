@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import zlib
 from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -608,20 +609,25 @@ class SearchConfig(Strict):
     )
 
 
+# Where each service's chart is pushed: charts/<name>.
+CHART_FOLDER = "charts"
+
+
 class RegistryConfig(Strict):
     """ECR repositories of the network stack: tags immutable (a deployed version never changes,
     R4), scanned on push, KMS-encrypted, each with a lifecycle policy; retained in prod."""
 
     image_repositories: list[EcrName] = Field(
-        min_length=1,
-        description="Repositories for the services' container images, e.g. `payments` "
-        "(lowercase; `/` separates namespaces).",
+        default_factory=list,
+        description="Image repositories besides the services' own: every service of the "
+        "catalogue gets `<name>` (lowercase; `/` separates namespaces).",
     )
     chart_repositories: list[EcrName] = Field(
-        min_length=1,
-        description="Repositories for Helm charts pushed as OCI artifacts, e.g. "
-        "`charts/payments`. Their common folder (`charts`) is the `HELM_OCI_REPOSITORY` of the "
-        "environment ConfigMap; `gitops.ociRepository` is added to them with the `oci` source.",
+        default_factory=list,
+        description="Helm chart repositories (OCI artifacts) besides the services' own: every "
+        "service gets `charts/<name>`. Their common folder (`charts`) is the "
+        "`HELM_OCI_REPOSITORY` of the environment ConfigMap; `gitops.ociRepository` is added "
+        "with the `oci` source.",
     )
     keep_last_images: int = Field(
         50,
@@ -778,7 +784,25 @@ class ClusterConfig(Strict):
     )
 
 
-class ServiceConfig(Strict):
+class ServiceSizing(Strict):
+    """What a service's catalogue entry sets per environment."""
+
+    replicas: int | None = Field(
+        None,
+        ge=1,
+        le=100,
+        description="Pods in this environment (the fleet overlay's `replicaCount`); unset: "
+        "the chart's default.",
+    )
+    memory: str | None = Field(
+        None,
+        pattern=r"^[1-9][0-9]{0,5}(Mi|Gi)$",
+        description="Memory request and limit of each pod in this environment, e.g. `256Mi` "
+        "(the fleet overlay's `resources.memory`); unset: the chart's default.",
+    )
+
+
+class ServiceTraits(Strict):
     """One microservice the platform hosts: it gets an ALB target group and host rule, an IAM
     role for its service account (IRSA) that reads its own secrets, and its keys in the
     environment ConfigMap."""
@@ -797,6 +821,30 @@ class ServiceConfig(Strict):
         "`name`).",
     )
 
+    team: str | None = Field(
+        None,
+        pattern=r"^[a-z][a-z0-9-]{0,62}$",
+        description="The owning team (lower-case, digits, `-`): the `Team` tag of the service's "
+        "target group, and who `landfall service check` names for the service.",
+    )
+    public: bool = Field(
+        True,
+        description="Reachable from the internet on the shared ALB (`<name>.<dns.domain>`, a "
+        "target group and a host rule); `false`: internal only (the internal ALB group).",
+    )
+    nlb: bool = Field(
+        False,
+        description="An internal NLB for callers inside the VPC such as Lambda functions (R17), "
+        "`<name>-nlb.<dns.domain>`.",
+    )
+    listener_priority: int | None = Field(
+        None,
+        ge=1,
+        le=50000,
+        description="Priority of the service's host rule on the shared ALB's HTTPS listener, "
+        "unique among the services; unset: a stable number derived from the name "
+        "(`listener_priority()`), so adding or removing a service never moves another's rule.",
+    )
     database: bool = Field(
         False,
         description="Give the service its own MariaDB database and user, both named after it "
@@ -812,6 +860,26 @@ class ServiceConfig(Strict):
     @property
     def k8s_namespace(self) -> str:
         return self.namespace or self.name
+
+    @property
+    def rule_priority(self) -> int:
+        return self.listener_priority or listener_priority(self.name)
+
+
+class ServiceConfig(ServiceTraits, ServiceSizing):
+    """A service in one environment: its catalogue entry with that environment's sizing."""
+
+
+# Derived priorities live above the explicit range most catalogues use (1-999).
+_DERIVED_PRIORITIES = (1000, 50000)
+
+
+def listener_priority(name: str) -> int:
+    """A stable listener-rule priority for a service without an explicit one: a hash of its
+    name (CRC-32, the same on every machine and Python), so it never depends on the order or
+    number of the other services."""
+    low, high = _DERIVED_PRIORITIES
+    return low + zlib.crc32(name.encode()) % (high - low)
 
 
 class GitopsConfig(Strict):
@@ -994,6 +1062,16 @@ class EnvironmentConfig(Strict):
     @property
     def name_prefix(self) -> str:
         return f"landfall-{self.environment}"
+
+    def image_repositories(self) -> list[str]:
+        """The services' image repositories and the registry's extra ones."""
+        extra = self.registry.image_repositories if self.registry else []
+        return sorted({*extra, *(s.name for s in self.services)})
+
+    def chart_repositories(self) -> list[str]:
+        """The services' chart repositories (``charts/<name>``) and the registry's extra ones."""
+        extra = self.registry.chart_repositories if self.registry else []
+        return sorted({*extra, *(f"{CHART_FOLDER}/{s.name}" for s in self.services)})
 
     def layers(self) -> tuple[str, ...]:
         """The stacks this environment has, in deployment order."""

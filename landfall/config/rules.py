@@ -298,6 +298,21 @@ def semantic_problems(cfg: EnvironmentConfig) -> list[Problem]:
     names = [s.name for s in cfg.services]
     for dup in sorted({n for n in names if names.count(n) > 1}):
         problems.append(Problem(f"{k}services", f"lists {dup!r} twice", "keep one entry"))
+    by_priority: dict[int, list[str]] = {}
+    for service in cfg.services:
+        if service.public:
+            by_priority.setdefault(service.rule_priority, []).append(service.name)
+    for priority, holders in sorted(by_priority.items()):
+        if len(holders) > 1:
+            problems.append(
+                Problem(
+                    f"{k}services",
+                    f"{' and '.join(repr(h) for h in holders)} have the same ALB listener-rule "
+                    f"priority {priority}",
+                    "give one of them its own `listenerPriority` in services.yaml (a number no "
+                    "other service uses)",
+                )
+            )
 
     problems += _tag_problems(cfg)
     problems += _gitops_problems(cfg)

@@ -147,7 +147,6 @@ def environment_configmap_data(
     if network is None or cluster is None:
         raise ValueError(f"the {cfg.environment} ConfigMap needs the network and cluster outputs")
     dns = cfg.require("dns", cfg.dns)
-    registry = cfg.require("registry", cfg.registry)
     ecr = str(network["ecr_registry"])
     data = {
         "ENVIRONMENT": cfg.environment,
@@ -177,7 +176,7 @@ def environment_configmap_data(
         "INGRESS_GROUP_NAME": cfg.name_prefix,
         "NODE_SECURITY_GROUP_ID": str(cluster["node_security_group_id"]),
         "ECR_REGISTRY": ecr,
-        "HELM_OCI_REPOSITORY": helm_oci_repository(ecr, registry.chart_repositories),
+        "HELM_OCI_REPOSITORY": helm_oci_repository(ecr, cfg.chart_repositories()),
         "EBS_KMS_KEY_ARN": str(network["data_kms_key_arn"]),
         "AWS_LOAD_BALANCER_CONTROLLER_ROLE_ARN": str(cluster["load_balancer_controller_role_arn"]),
         "EXTERNAL_DNS_ROLE_ARN": str(cluster["external_dns_role_arn"]),
@@ -190,6 +189,8 @@ def environment_configmap_data(
     problems = []
     for service in cfg.services:
         for suffix, stack, output, by_service in per_service:
+            if suffix == "TARGET_GROUP_ARN" and not service.public:
+                continue  # internal only: no target group on the internet-facing ALB
             value = by_service.get(service.name)
             if not value:
                 problems.append(

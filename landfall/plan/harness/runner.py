@@ -26,6 +26,7 @@ from landfall.config import (
     load_environment_file,
     read_config_file,
 )
+from landfall.config.load import with_catalogue
 from landfall.plan.harness.mocks import PLACEHOLDER_NOTE, MockContext, PlatformMocks
 from landfall.plan.harness.monitor import RecordedResource, RecordingMonitor
 from landfall.plan.inventory import Inventory, StackInventory
@@ -149,7 +150,13 @@ def plan_environment(
     overrides the file's ``config:`` mapping (tests use it for variants of an environment).
     """
     root = use_project(root)
-    raw = raw_config if raw_config is not None else read_config_file(config_file(env, root))
+    raw = (
+        raw_config
+        if raw_config is not None
+        else with_catalogue(
+            read_config_file(config_file(env, root)), root, env, f"Pulumi.{env}.yaml"
+        )
+    )
     cfg = (
         load_environment(env, raw, source=f"Pulumi.{env}.yaml")
         if raw_config is not None
