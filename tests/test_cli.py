@@ -36,6 +36,7 @@ VERB_CODES = {
     "destroy": [0, 1, 2],
     "refresh": [0, 1, 2],
     "outputs": [0, 1, 2],
+    "service": [0, 1, 2],
 }
 NEEDS = {
     "plan": "No AWS credentials, no Pulumi CLI",
@@ -48,6 +49,7 @@ NEEDS = {
     "destroy": "the Pulumi CLI",
     "refresh": "the Pulumi CLI",
     "outputs": "the Pulumi CLI",
+    "service": "nothing but this repository",
 }
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 # tenth of `landfall plan`'s CPU. Set before the verbs' imports below. See scripts/bench-plan.
 gc.set_threshold(50_000, 20, 100)
 
-from landfall.cli import aws_checks, bootstrap, deploy, plan  # noqa: E402  (after the GC setting)
+from landfall.cli import aws_checks, bootstrap, deploy, plan, service  # noqa: E402  (after the GC)
 from landfall.cli.output import BAD_INPUT, EXIT_CODES, FAILED, HelpFormatter  # noqa: E402
 
 
@@ -73,16 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="landfall",
         description="Landfall: the AWS platform (network, cluster, gitops stacks) as code.\n\n"
-        "Offline: plan, diff-envs. Read-only against AWS: doctor, verify. Once per account:\n"
-        "bootstrap. Through the Pulumi CLI (Automation API): preview, up, destroy, refresh,\n"
-        "outputs.",
+        "Offline: plan, diff-envs, service. Read-only against AWS: doctor, verify. Once per\n"
+        "account: bootstrap. Through the Pulumi CLI (Automation API): preview, up, destroy,\n"
+        "refresh, outputs.",
         epilog=exit_codes_epilog(),
         formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB", title="verbs")
     parent = common_options()
-    for module in (plan, aws_checks, bootstrap, deploy):
+    for module in (plan, aws_checks, bootstrap, deploy, service):
         module.register(sub, parent)
     return parser
 

@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from landfall.config.catalogue import CATALOGUE_FILE, Catalogue
 from landfall.config.model import (
     CLOUD_ENVIRONMENTS,
     ENVIRONMENTS,
@@ -162,24 +163,33 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 @dataclass(frozen=True)
 class Section:
-    """One model in the tree, at its YAML key path (``""`` for the top-level keys)."""
+    """One model in the tree, at its YAML key path (``""`` for the top-level keys); ``file``
+    names the file it lives in when that is not a settings file (the catalogue)."""
 
     path: str
     model: type[BaseModel]
+    file: str = ""
 
     @property
     def title(self) -> str:
+        if self.file:
+            return f"`{self.file}`: `{self.path}`" if self.path else f"`{self.file}`"
         return f"`{NAMESPACE}:{self.path}`" if self.path else "Top-level keys"
 
     @property
     def anchor(self) -> str:
-        return self.path.replace("[]", "").replace(".", "-").lower() or "top-level"
+        slug = self.path.replace("[]", "").replace(".", "-").lower()
+        if self.file:
+            return "catalogue" + (f"-{slug}" if slug else "")
+        return slug or "top-level"
 
     @property
     def depth(self) -> int:
         return self.path.count(".") + 1 if self.path else 1
 
     def key(self, alias: str) -> str:
+        if self.file:
+            return f"{self.path}.{alias}" if self.path else alias
         return f"{NAMESPACE}:{self.path}.{alias}" if self.path else f"{NAMESPACE}:{alias}"
 
 
@@ -188,15 +198,17 @@ def field_key(name: str, field: FieldInfo) -> str:
     return field.alias or name
 
 
-def sections(model: type[BaseModel] = EnvironmentConfig, path: str = "") -> Iterator[Section]:
+def sections(
+    model: type[BaseModel] = EnvironmentConfig, path: str = "", file: str = ""
+) -> Iterator[Section]:
     """Every model reachable from ``model``, depth first in field order."""
-    yield Section(path, model)
+    yield Section(path, model, file)
     for name, field in model.model_fields.items():
         nested, is_list = nested_model(field.annotation)
         if nested is not None:
             key = field_key(name, field)
             child = f"{path}.{key}" if path else key
-            yield from sections(nested, child + ("[]" if is_list else ""))
+            yield from sections(nested, child + ("[]" if is_list else ""), file)
 
 
 # --- types ---------------------------------------------------------------------------------------
@@ -389,7 +401,7 @@ def _rules() -> list[str]:
 
 def render_reference() -> str:
     """``docs/configuration.md``: every key of the model, then the per-environment rules."""
-    all_sections = list(sections())
+    all_sections = [*sections(), *sections(Catalogue, file=CATALOGUE_FILE)]
     lines = [
         "<!-- Generated from landfall/config/model.py by landfall/config/reference.py; do not "
         f"edit. Regenerate: {REGENERATE} -->",
@@ -403,7 +415,9 @@ def render_reference() -> str:
         "shared by its stacks, under `config:`. Top-level keys are written "
         f"`{NAMESPACE}:<key>`, nested keys in camelCase below them; `[]` marks the entries of a "
         "list. Unknown keys are errors. Cross-field and per-environment requirements are listed "
-        "under [Per-environment rules](#per-environment-rules).",
+        "under [Per-environment rules](#per-environment-rules). Services are not settings: they "
+        f"are declared once in the catalogue, [`{CATALOGUE_FILE}`](#catalogue), and projected "
+        f"into each environment's `{NAMESPACE}:services`.",
         "",
         "```yaml",
         "config:",
