@@ -110,32 +110,38 @@ def test_a_new_service_gets_its_role_repositories_and_target_group(
     assert configmap.inputs["data"]["DATABASE_SERVICES"].split() == ["payments", "accounts"]
 
 
-@pytest.mark.parametrize("env", ["test", "prod"])
+@pytest.mark.parametrize("env", ["local", "test", "prod"])
 def test_a_new_services_fleet_folders_build_and_validate(with_accounts: Path, env: str) -> None:
     objects = build(with_accounts, f"apps/{env}")
-    text = yaml.safe_dump_all(objects)
     values = dict(placeholder_environment(env))
     values |= {"ACCOUNTS_ROLE_ARN": "arn:aws:iam::1:role/a", "ACCOUNTS_TARGET_GROUP_ARN": "arn:x"}
     validator = ManifestValidator()
     accounts = [
         o
-        for o in substitute_objects(text, values)
-        if o["metadata"].get("namespace") == "accounts" or o["metadata"].get("name") == "accounts"
+        for o in substitute_objects(yaml.safe_dump_all(objects), values)
+        if "accounts" in (o["metadata"].get("namespace"), o["metadata"].get("name"))
     ]
     kinds = {o["kind"] for o in accounts}
-    assert {
+    expected = {
         "Namespace",
         "ServiceAccount",
         "HelmRelease",
         "PodDisruptionBudget",
-        "Ingress",
-        "TargetGroupBinding",
         "NetworkPolicy",
-    } <= kinds
+    }
+    if env != "local":
+        expected |= {"Ingress", "TargetGroupBinding"}
+    assert expected <= kinds, kinds
     for obj in accounts:
         assert validator.errors(obj) == [], obj["kind"]
     release = next(o for o in accounts if o["kind"] == "HelmRelease")
-    assert release["spec"]["values"]["replicaCount"] == {"test": 2, "prod": 3}[env]
+    assert release["spec"]["values"]["replicaCount"] == {"local": 1, "test": 2, "prod": 3}[env]
+    if env == "local":  # the chart comes from the fleet repository: it must be there
+        chart = release["spec"]["chart"]["spec"]["chart"]
+        assert (
+            yaml.safe_load((with_accounts / "fleet" / chart / "Chart.yaml").read_text())["name"]
+            == "accounts"
+        )
 
 
 @pytest.mark.parametrize(
@@ -144,6 +150,8 @@ def test_a_new_services_fleet_folders_build_and_validate(with_accounts: Path, en
         ("fleet/apps/cloud/accounts", "fleet/apps/cloud/accounts/: missing"),
         ("fleet/apps/test/accounts.yaml", "fleet/apps/test/accounts.yaml: missing"),
         ("fleet/apps/base/accounts", "fleet/apps/base/accounts/: missing"),
+        ("fleet/apps/local/accounts", "fleet/apps/local/accounts/: missing"),
+        ("fleet/charts/accounts", "fleet/charts/accounts/: missing"),
     ],
 )
 def test_deleting_a_services_manifests_fails_the_check(
@@ -224,20 +232,17 @@ def sixty(root: Path) -> Path:
     return root
 
 
-def planned_in(root: Path) -> float:
-    """Wall time of `landfall plan test` in ``root``, as a user runs it (best of two)."""
-    times = []
-    for _ in range(2):
-        started = time.perf_counter()
-        done = subprocess.run(
-            ["landfall", "plan", "test", "--cwd", str(root)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        times.append(time.perf_counter() - started)
-        assert done.returncode in (0, 1), done.stderr[-2000:]
-    return min(times)
+def plan_seconds(root: Path) -> float:
+    """Wall time of `landfall plan test` in ``root``, as a user runs it."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        ["landfall", "plan", "test", "--cwd", str(root)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    return time.perf_counter() - started
 
 
 def test_sixty_services_pass_the_check_build_fast_and_plan_in_bounded_time(
@@ -251,15 +256,52 @@ def test_sixty_services_pass_the_check_build_fast_and_plan_in_bounded_time(
     build_seconds = time.perf_counter() - started
     assert len([o for o in objects if o["kind"] == "HelmRelease"]) == 120
     assert build_seconds < 60
-    base, scaled = planned_in(one_service), planned_in(many)
+    # Interleaved, best of three each: both sides see the same machine load.
+    runs = [(plan_seconds(one_service), plan_seconds(many)) for _ in range(3)]
+    base, scaled = min(r[0] for r in runs), min(r[1] for r in runs)
     with capsys.disabled():
         print(
             f"\nlandfall plan test: 1 service {base:.1f}s, 60 services {scaled:.1f}s "
             f"({scaled / base:.2f}x); fleet apps/test+prod built in {build_seconds:.1f}s"
         )
-    assert scaled / base <= SCALE_BOUND
+    assert scaled / base <= 1.5
 
 
-# What the tests hold the plan to. The issue asks for 1.5x; measured here (2 cores) it is about
-# 1.6-1.9x, the Pulumi SDK's per-resource cost for 10 resources a service: see docs/services.md.
-SCALE_BOUND = 2.5
+@pytest.mark.parametrize(
+    "secret_names,secret_fields",
+    [(["kubeconfig"], {"kubeconfig"}), ([], set()), (None, {"kubeconfig", "clusterName"})],
+)
+def test_reading_upstream_outputs_keeps_their_secrecy(secret_names, secret_fields) -> None:
+    """The fast reader marks a field secret exactly as the SDK's require_output would: when the
+    upstream stack names it secret, or, naming none, when its outputs are secret."""
+    import pulumi
+
+    from landfall.program.outputs import require_output
+
+    class Mocks(pulumi.runtime.Mocks):
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+            outputs = {"kubeconfig": "apiVersion: v1", "clusterName": "landfall-test"}
+            if secret_names is None:
+                outputs = pulumi.Output.secret(outputs)  # type: ignore[assignment]
+            return "ref", {
+                "name": args.inputs["name"],
+                "outputs": outputs,
+                "secretOutputNames": secret_names,
+            }
+
+        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, None]:
+            return {}, None
+
+    pulumi.runtime.set_mocks(Mocks(), project="p", stack="s", preview=False)
+    ref = pulumi.StackReference("upstream", stack_name="o/p/test-cluster")
+    found = {}
+    for name in ("kubeconfig", "clusterName"):
+        output = require_output(ref, name)
+        found[name] = (
+            pulumi.runtime.sync_await._sync_await(output.is_secret()),
+            pulumi.runtime.sync_await._sync_await(output.future()),
+        )
+        sdk = ref.require_output(name)  # the SDK's reader, which this one replaces
+        assert pulumi.runtime.sync_await._sync_await(sdk.is_secret()) == found[name][0]
+    assert {n for n, (secret, _) in found.items() if secret} == secret_fields
+    assert found["clusterName"][1] == "landfall-test"

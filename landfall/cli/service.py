@@ -10,8 +10,9 @@ from landfall.cli.output import BAD_INPUT, FAILED, OK, HelpFormatter, verb_epilo
 DESCRIPTION = """\
 Services are declared once, in services.yaml (the catalogue); everything else derives from it.
   new NAME   add NAME to the catalogue and scaffold its fleet manifests from the payments
-             pattern (apps/base, apps/cloud, each environment's overlay, registered in the
-             kustomizations), for test and prod unless --environments says otherwise;
+             pattern (apps/base, apps/cloud, apps/local with a chart in fleet/charts, each
+             environment's overlay, the ephemeral environments' patch, registered in the
+             kustomizations), everywhere unless --environments says otherwise;
   check      verify that the catalogue, the settings and the fleet agree.
 Needs: nothing but this repository (no AWS, no Pulumi CLI)."""
 
@@ -81,11 +82,9 @@ def _environments(value: str) -> list[str]:
     from landfall.config import ENVIRONMENTS
 
     names = [v.strip() for v in value.split(",") if v.strip()]
-    cloud = [e for e in ENVIRONMENTS if e != "local"]
-    if not names or any(n not in cloud for n in names):
+    if not names or any(n not in ENVIRONMENTS for n in names):
         raise argparse.ArgumentTypeError(
-            f"{value!r}: give a comma-separated list of {', '.join(cloud)} (a service runs "
-            "locally once its chart is in fleet/charts/ and apps/local lists it: docs/services.md)"
+            f"{value!r}: give a comma-separated list of {', '.join(ENVIRONMENTS)}"
         )
     return names
 
@@ -125,8 +124,9 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     new.add_argument(
         "--environments",
         type=_environments,
-        default=["test", "prod"],
-        help="cloud environments it runs in, comma-separated (default: test,prod)",
+        default=["local", "test", "prod"],
+        help="where it runs, comma-separated (default: local,test,prod; local also gives it a "
+        "chart in fleet/charts/ and a place in the ephemeral environments)",
     )
     new.set_defaults(func=_new)
     check = actions.add_parser(

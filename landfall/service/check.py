@@ -91,13 +91,19 @@ def _service_problems(root: Path, entry: CatalogueEntry) -> list[str]:
                 f"{path.relative_to(root)}: {name} does not run in {env} per the catalogue; "
                 "remove the file and its line, or add the environment to services.yaml"
             )
-    local = _list(kustomization(root / FLEET / "apps" / "local"), "resources")
-    runs_locally = "local" in entry.environments
-    if runs_locally != (f"../base/{name}" in local):
-        state = "runs" if runs_locally else "does not run"
+    local_dir = root / FLEET / "apps" / "local" / name
+    listed_locally = name in _list(kustomization(local_dir.parent), "resources")
+    if "local" in entry.environments:
+        if not kustomization(local_dir).exists():
+            problems.append(f"{local_dir.relative_to(root)}/: missing; {fix}")
+        if not (root / FLEET / "charts" / name / "Chart.yaml").exists():
+            problems.append(f"{FLEET}/charts/{name}/: missing (local runs the chart from Git)")
+        if not listed_locally:
+            problems.append(f"{FLEET}/apps/local/kustomization.yaml: does not list {name}")
+    elif listed_locally or local_dir.exists():
         problems.append(
-            f"{FLEET}/apps/local/kustomization.yaml: the catalogue says {name} {state} locally, "
-            f"the local apps {'do not list' if runs_locally else 'list'} ../base/{name}"
+            f"{local_dir.relative_to(root)}: {name} does not run locally per the catalogue; "
+            "remove it and its line, or add `local` to its environments"
         )
     return problems
 
@@ -106,7 +112,7 @@ def _orphans(root: Path, catalogue: Catalogue) -> list[str]:
     """Fleet manifests of services the catalogue does not have."""
     known = {s.name for s in catalogue.services}
     problems = []
-    for folder in ("base", "cloud"):
+    for folder in ("base", "cloud", "local"):
         parent = root / FLEET / "apps" / folder
         for child in sorted(p for p in parent.iterdir() if p.is_dir()):
             if child.name not in known:

@@ -339,6 +339,83 @@ def overlay(entry: CatalogueEntry, env: str) -> str:
     )
 
 
+def local_files(root: Path, entry: CatalogueEntry) -> dict[Path, str]:
+    """What running locally takes (the payments pattern): the chart in the fleet (a copy of
+    payments', renamed) and apps/local/<name>/ with its local values (stand-in image, chart
+    from Git) and egress to the in-cluster data stores."""
+    name, namespace = entry.name, entry.namespace or entry.name
+    fleet = root / "fleet"
+    files: dict[Path, str] = {}
+    for source in sorted((fleet / "charts" / "payments").rglob("*")):
+        if source.is_file():
+            target = fleet / "charts" / name / source.relative_to(fleet / "charts" / "payments")
+            files[target] = source.read_text(encoding="utf-8").replace("payments", name)
+    values: dict[str, Any] = {
+        "image": {"repository": "ghcr.io/stefanprodan/podinfo", "tag": "6.8.0"},
+        "command": ["./podinfo", f"--port={PORT}"],
+        "replicaCount": 1,
+    }
+    if entry.database:
+        values["envFromSecret"] = f"{name}-database"
+    folder = fleet / "apps" / "local" / name
+    files[folder / "kustomization.yaml"] = _dump(
+        {
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "resources": [f"../../base/{name}", "network-policy.yaml"],
+            "patches": [{"path": "local.yaml"}],
+        }
+    )
+    files[folder / "local.yaml"] = _dump(
+        {
+            "apiVersion": HELM,
+            "kind": "HelmRelease",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {
+                "chart": {
+                    "spec": {
+                        "chart": f"./charts/{name}",
+                        "sourceRef": {
+                            "kind": "GitRepository",
+                            "name": "flux-system",
+                            "namespace": "flux-system",
+                        },
+                        "reconcileStrategy": "Revision",
+                    }
+                },
+                "values": values,
+            },
+        }
+    )
+    files[folder / "network-policy.yaml"] = _dump(
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": f"{name}-local-data", "namespace": namespace},
+            "spec": {
+                "podSelector": {"matchLabels": _labels(name)},
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {
+                        "to": [
+                            {
+                                "namespaceSelector": {
+                                    "matchLabels": {"kubernetes.io/metadata.name": "platform-data"}
+                                }
+                            }
+                        ],
+                        "ports": [
+                            {"protocol": "TCP", "port": 3306},
+                            {"protocol": "TCP", "port": 9200},
+                        ],
+                    }
+                ],
+            },
+        }
+    )
+    return files
+
+
 def catalogue_text(entry: CatalogueEntry) -> str:
     """The entry as lines to append under ``services:`` of services.yaml."""
     data = entry.model_dump(by_alias=True, exclude_none=True, exclude_defaults=False)
@@ -385,6 +462,12 @@ def write_service(root: Path, entry: CatalogueEntry) -> list[Path]:
         env_list = kustomization(overlay_file(root, env, entry.name).parent)
         add_line(env_list, "patches", f"- path: {entry.name}.yaml")
         written.append(env_list)
+    if "local" in entry.environments:
+        for path, text in local_files(root, entry).items():
+            put(path, text)
+        local = root / "fleet" / "apps" / "local" / "kustomization.yaml"
+        add_line(local, "resources", f"- {entry.name}")
+        written.append(local)
     catalogue = root / "services.yaml"
     with catalogue.open("a", encoding="utf-8") as handle:
         handle.write(catalogue_text(entry))
