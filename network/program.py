@@ -6,6 +6,7 @@ without touching them; everything the next stacks need is exported as NetworkOut
 
 from __future__ import annotations
 
+from components.network.alarms import Alarms, AlarmsArgs
 from components.network.alb import Alb, AlbArgs
 from components.network.ci_runner import CiRunner, CiRunnerArgs
 from components.network.data_access import DataAccess, DataAccessArgs
@@ -14,10 +15,17 @@ from components.network.dns import Dns, DnsArgs
 from components.network.dns_security import ROUTE53_REGION, DnsSecurity, DnsSecurityArgs
 from components.network.kms import KmsKeys, KmsKeysArgs
 from components.network.registry import Registry, RegistryArgs
-from components.network.search import Search, SearchArgs
+from components.network.search import Search, SearchArgs, search_domain_name
 from components.network.vpc import Vpc, VpcArgs
 from components.network.waf import WebFirewall, WebFirewallArgs
 from landfall.config import EnvironmentConfig
+from landfall.logic.alarms import (
+    Thresholds,
+    database_alarms,
+    load_balancer_alarms,
+    nat_alarms,
+    search_alarms,
+)
 from landfall.logic.contracts import BootstrapOutputs, NetworkOutputs
 from landfall.program.access import resolve_sso_roles, sso_role_lister
 from landfall.program.outputs import export_outputs, read_outputs, stack_reference
@@ -197,6 +205,31 @@ def run(cfg: EnvironmentConfig) -> None:
             admin_principal_arns=sorted(admin_roles.values()),
             provisioner_role_arn=data_access.role_arn,
             provisioner_role_name=data_access.role_name,
+        ),
+        opts,
+    )
+    alarms = cfg.alarms
+    thresholds = Thresholds(
+        **alarms.model_dump(exclude={"email_subscribers"}),
+    )
+    Alarms(
+        "alarms",
+        AlarmsArgs(
+            name_prefix=cfg.name_prefix,
+            region=region,
+            account_id=account,
+            kms_key_arn=keys.arns["operations"],
+            alarms=[
+                *database_alarms(cfg.name_prefix, f"{cfg.name_prefix}-mariadb", thresholds),
+                *search_alarms(
+                    cfg.name_prefix, search_domain_name(cfg.name_prefix), account, thresholds
+                ),
+                *load_balancer_alarms(
+                    cfg.name_prefix, alb.arn_suffix, alb.target_group_arn_suffixes, thresholds
+                ),
+                *nat_alarms(cfg.name_prefix, vpc.nat_gateway_ids),
+            ],
+            email_subscribers=alarms.email_subscribers,
         ),
         opts,
     )

@@ -329,7 +329,10 @@ def test_plan_counts_are_compact_and_identical_settings_share_a_line(
     out = run(["plan", "test"], capsys)[1]
     assert "aws:ec2/subnet:Subnet x9" in out and "aws:ec2/vpc:Vpc," in out
     # The rotating keys share one entry, the DNSSEC signing key (no rotation) has its own.
-    assert "dns-security-query-logs, kms-cluster, kms-data, kms-registry, kms-secrets:" in out
+    assert (
+        "dns-security-query-logs, kms-cluster, kms-data, kms-operations, kms-registry, kms-secrets:"
+        in out
+    )
     assert "dns-security-ksk: enableKeyRotation=None" in out
     assert "protected and retained on delete: none" in out
 
@@ -463,7 +466,8 @@ def test_diff_envs_goes_in_deployment_order_and_summarises_identity_differences(
     summary = "10 values differ only by account/region/environment name (not listed)"
     assert summary in sections["cluster"]
     assert "3 values differ only by account/region/environment name" in sections["gitops"]
-    assert "1 value differs only by" in sections["network"]  # its bootstrap StackReference
+    # its bootstrap StackReference and the alarms' names (landfall-<env>-...)
+    assert "14 values differ only by" in sections["network"]
     assert "multiAz" in sections["network"]  # real differences are still listed
 
 

@@ -272,7 +272,7 @@ def test_ecr_repositories_immutable_scanned_encrypted(env, net):
 
 def test_kms_keys_rotate_and_are_protected_in_prod(env, net, env_plan):
     keys = of_type(net, "aws:kms/key:Key")
-    assert len(keys) == 6  # four per purpose, and us-east-1's DNSSEC and query-log keys
+    assert len(keys) == 7  # five per purpose, and us-east-1's DNSSEC and query-log keys
     for key in keys:
         # Asymmetric keys (the DNSSEC KSK) cannot rotate automatically.
         rotates = bool(key.inputs.get("enableKeyRotation"))

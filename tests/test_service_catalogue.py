@@ -4,6 +4,7 @@ sixty services stay fast to plan and build."""
 
 from __future__ import annotations
 
+import resource
 import shutil
 import subprocess
 import time
@@ -233,16 +234,15 @@ def sixty(root: Path) -> Path:
 
 
 def plan_seconds(root: Path) -> float:
-    """Wall time of `landfall plan test` in ``root``, as a user runs it."""
-    started = time.perf_counter()
+    """CPU time (user and system) of `landfall plan test` in ``root``, as a user runs it: CPU
+    time, not wall time, so that the other tests running beside this one do not skew it."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
-        ["landfall", "plan", "test", "--cwd", str(root)],
-        capture_output=True,
-        text=True,
-        check=False,
+        ["landfall", "plan", "test", "--cwd", str(root)], capture_output=True, text=True, check=False
     )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert done.returncode in (0, 1), done.stderr[-2000:]
-    return time.perf_counter() - started
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def test_sixty_services_pass_the_check_build_fast_and_plan_in_bounded_time(
@@ -261,7 +261,7 @@ def test_sixty_services_pass_the_check_build_fast_and_plan_in_bounded_time(
     base, scaled = min(r[0] for r in runs), min(r[1] for r in runs)
     with capsys.disabled():
         print(
-            f"\nlandfall plan test: 1 service {base:.1f}s, 60 services {scaled:.1f}s "
+            f"\nlandfall plan test (CPU): 1 service {base:.1f}s, 60 services {scaled:.1f}s "
             f"({scaled / base:.2f}x); fleet apps/test+prod built in {build_seconds:.1f}s"
         )
     assert scaled / base <= 1.5

@@ -53,6 +53,9 @@ class Alb(Component):
     security_group_id: pulumi.Output[str]
     https_listener_arn: pulumi.Output[str]
     target_group_arns: dict[str, pulumi.Output[str]]
+    # The CloudWatch dimension values of the ALB and of each service's target group.
+    arn_suffix: pulumi.Output[str]
+    target_group_arn_suffixes: dict[str, pulumi.Output[str]]
 
     def __init__(
         self, name: str, args: AlbArgs, opts: pulumi.ResourceOptions | None = None
@@ -214,6 +217,7 @@ class Alb(Component):
         )
 
         self.target_group_arns = {}
+        self.target_group_arn_suffixes = {}
         for service, (priority, team) in args.services.items():
             tags = {"Service": service, **({"Team": team} if team else {})}
             target_group = aws.lb.TargetGroup(
@@ -264,8 +268,10 @@ class Alb(Component):
                 opts=child,
             )
             self.target_group_arns[service] = target_group.arn
+            self.target_group_arn_suffixes[service] = target_group.arn_suffix
 
         self.arn = alb.arn
+        self.arn_suffix = alb.arn_suffix
         self.dns_name = alb.dns_name
         self.zone_id = alb.zone_id
         self.security_group_id = sg.id

@@ -17,6 +17,7 @@ KEY_PURPOSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "secrets": ("Secrets Manager: the RDS master secret and microservice secrets", ()),
     "data": ("RDS storage, OpenSearch, CloudWatch log groups", ("logs",)),
     "registry": ("ECR repositories (images and Helm charts)", ()),
+    "operations": ("the alarm topic (SNS) and the backup vault", ("cloudwatch",)),
 }
 
 

@@ -24,6 +24,11 @@ LOG_TYPES = ("INDEX_SLOW_LOGS", "SEARCH_SLOW_LOGS", "ES_APPLICATION_LOGS", "AUDI
 TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10"
 
 
+def search_domain_name(name_prefix: str) -> str:
+    """The domain's name: OpenSearch allows at most 28 characters."""
+    return f"{name_prefix}-search"[:28]
+
+
 @dataclass(frozen=True)
 class SearchArgs:
     name_prefix: str
@@ -65,7 +70,7 @@ class Search(Component):
     ) -> None:
         super().__init__("landfall:network:Search", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        domain_name = f"{args.name_prefix}-search"[:28]
+        domain_name = search_domain_name(args.name_prefix)
         domain_arn = f"arn:aws:es:{args.region}:{args.account_id}:domain/{domain_name}"
 
         sg = data_store_security_group(

@@ -45,6 +45,8 @@ class Vpc(Component):
     subnet_ids: dict[Tier, list[pulumi.Output[str]]]
     endpoint_security_group_id: pulumi.Output[str] | None
     data_access_security_group_id: pulumi.Output[str]
+    # zone -> NAT gateway id (one zone with natGateways single), for the port-allocation alarms.
+    nat_gateway_ids: dict[str, pulumi.Output[str]]
 
     def __init__(
         self, name: str, args: VpcArgs, opts: pulumi.ResourceOptions | None = None
@@ -115,6 +117,7 @@ class Vpc(Component):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
             )
 
+        self.nat_gateway_ids = {az: nat.id for az, nat in nat_by_az.items()}
         route_tables: list[pulumi.Output[str]] = [public_rt.id]
         for az in azs:
             aws.ec2.RouteTableAssociation(

@@ -41,6 +41,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # --- field types with their own validation -------------------------------------------------------
 
 _DB_CLASS = re.compile(r"^db\.[a-z][a-z0-9-]*\.[a-z0-9]+$")
+_EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _SEARCH_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+\.search$")
 _EC2_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -459,6 +460,54 @@ class WafConfig(Strict):
         le=3653,
         description="Days the WAF log group (KMS-encrypted, named `aws-waf-logs-*` as WAF "
         "requires) keeps every request's record; one of CloudWatch's fixed retention periods.",
+    )
+
+
+class AlarmsConfig(Strict):
+    """CloudWatch alarms on RDS, OpenSearch, the ALB and its target groups, and the NAT
+    gateways, notifying an SNS topic encrypted with the operations key (R30). Every threshold
+    has a default; tighten them per environment."""
+
+    email_subscribers: list[
+        Annotated[str, _matching(_EMAIL, "email address", "oncall@example.com")]
+    ] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Addresses subscribed to the alarm topic by email (each confirms once, "
+        "from the message AWS sends).",
+    )
+    rds_cpu_percent: int = Field(80, ge=1, le=100, description="RDS CPU, average over 15 minutes.")
+    rds_free_storage_gb: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description="RDS free storage below this many GiB (storage autoscaling "
+        "grows it, but only up to `database.maxAllocatedStorageGb`).",
+    )
+    rds_freeable_memory_mb: int = Field(
+        256, ge=16, le=100000, description="RDS freeable memory below this many MiB for 15 minutes."
+    )
+    rds_max_connections: int = Field(
+        400, ge=1, le=100000, description="RDS connections above this number."
+    )
+    search_free_storage_gb: int = Field(
+        5, ge=1, le=10000, description="OpenSearch free storage of a node below this many GiB."
+    )
+    search_jvm_pressure_percent: int = Field(
+        85,
+        ge=50,
+        le=100,
+        description="OpenSearch JVM memory pressure at or above this, 15 minutes.",
+    )
+    alb_errors_per_5_minutes: int = Field(
+        10,
+        ge=0,
+        le=100000,
+        description="5xx answers of the ALB itself, and of each service's "
+        "targets, above this number in 5 minutes.",
+    )
+    target_response_seconds: float = Field(
+        2.0, gt=0, le=60, description="ALB target response time, average over 15 minutes."
     )
 
 
@@ -1025,6 +1074,10 @@ class EnvironmentConfig(Strict):
     load_balancer: LoadBalancerConfig = Field(
         LoadBalancerConfig(),
         description="The internet-facing ALB; every key has a default (ignored in local).",
+    )
+    alarms: AlarmsConfig = Field(
+        AlarmsConfig(),
+        description="Alarms and who they notify; every key has a default (ignored in local).",
     )
     database: DatabaseConfig | None = Field(None, description="RDS for MariaDB.")
     search: SearchConfig | None = Field(None, description="The OpenSearch Service domain.")

@@ -109,6 +109,27 @@ def kms_key_policy(
         )
     ]
     for service in services:
+        if service == "cloudwatch":
+            # Alarms publish to the encrypted topic: CloudWatch (a global principal) needs the
+            # data key (SNS Developer Guide, "Enable compatibility between event sources from
+            # AWS services and encrypted topics"), for this account's alarms only.
+            statements.append(
+                Statement(
+                    sid="CloudwatchAlarmsUseKey",
+                    effect="Allow",
+                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                    principals=[
+                        Principal(type="Service", identifiers=["cloudwatch.amazonaws.com"])
+                    ],
+                    resources=["*"],
+                    conditions=[
+                        Condition(
+                            test="StringEquals", variable="aws:SourceAccount", values=[account_id]
+                        )
+                    ],
+                )
+            )
+            continue
         statements.append(
             Statement(
                 sid=f"{service.capitalize()}UsesKey",
@@ -1015,3 +1036,40 @@ def service_data_policy(
             )
         )
     return statements
+
+
+def alarm_topic_policy(
+    topic_arn: pulumi.Input[str], account_id: str, region: str
+) -> list[Statement]:
+    """Only this account's CloudWatch alarms may publish to the topic (confused-deputy guard);
+    the account administers it through IAM."""
+    return [
+        Statement(
+            sid="AccountAdministersThroughIam",
+            effect="Allow",
+            actions=[
+                "sns:GetTopicAttributes",
+                "sns:SetTopicAttributes",
+                "sns:Subscribe",
+                "sns:ListSubscriptionsByTopic",
+                "sns:Publish",
+            ],
+            principals=[Principal(type="AWS", identifiers=[f"arn:aws:iam::{account_id}:root"])],
+            resources=[topic_arn],
+        ),
+        Statement(
+            sid="CloudwatchAlarmsPublish",
+            effect="Allow",
+            actions=["sns:Publish"],
+            principals=[Principal(type="Service", identifiers=["cloudwatch.amazonaws.com"])],
+            resources=[topic_arn],
+            conditions=[
+                Condition(test="StringEquals", variable="aws:SourceAccount", values=[account_id]),
+                Condition(
+                    test="ArnLike",
+                    variable="aws:SourceArn",
+                    values=[f"arn:aws:cloudwatch:{region}:{account_id}:alarm:*"],
+                ),
+            ],
+        ),
+    ]

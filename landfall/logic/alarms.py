@@ -1,0 +1,232 @@
+"""The alarms of an environment's stateful and shared AWS resources, as plain data (R30).
+
+Metrics, statistics and units follow AWS's "Recommended alarms" pages for RDS, OpenSearch
+Service (whose FreeStorageSpace is in megabytes, where RDS's is in bytes), Application Load
+Balancers and NAT gateways. Each alarm notifies the environment's encrypted topic when it fires
+and when it recovers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Comparison = Literal[
+    "GreaterThanOrEqualToThreshold",
+    "GreaterThanThreshold",
+    "LessThanThreshold",
+    "LessThanOrEqualToThreshold",
+]
+GIB = 1024**3
+MIB = 1024**2
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One CloudWatch metric alarm; ``dimensions`` values may be Pulumi Outputs."""
+
+    name: str
+    description: str
+    namespace: str
+    metric: str
+    statistic: str
+    threshold: float
+    comparison: Comparison
+    dimensions: dict[str, object] = field(default_factory=dict)
+    period_seconds: int = 300
+    evaluation_periods: int = 3
+    # Missing data: "notBreaching" for event counts (no 5xx is no data), "breaching" where
+    # silence itself is the problem.
+    treat_missing_data: str = "notBreaching"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    rds_cpu_percent: int
+    rds_free_storage_gb: int
+    rds_freeable_memory_mb: int
+    rds_max_connections: int
+    search_free_storage_gb: int
+    search_jvm_pressure_percent: int
+    alb_errors_per_5_minutes: int
+    target_response_seconds: float
+
+
+def database_alarms(prefix: str, instance_id: str, t: Thresholds) -> list[AlarmSpec]:
+    dims = {"DBInstanceIdentifier": instance_id}
+    rds = "AWS/RDS"
+    return [
+        AlarmSpec(
+            f"{prefix}-rds-cpu",
+            f"RDS CPU above {t.rds_cpu_percent}% for 15 minutes",
+            rds,
+            "CPUUtilization",
+            "Average",
+            t.rds_cpu_percent,
+            "GreaterThanThreshold",
+            dims,
+        ),
+        AlarmSpec(
+            f"{prefix}-rds-free-storage",
+            f"RDS free storage below {t.rds_free_storage_gb} GiB",
+            rds,
+            "FreeStorageSpace",
+            "Minimum",
+            t.rds_free_storage_gb * GIB,
+            "LessThanThreshold",
+            dims,
+            evaluation_periods=1,
+            treat_missing_data="breaching",
+        ),
+        AlarmSpec(
+            f"{prefix}-rds-freeable-memory",
+            f"RDS freeable memory below {t.rds_freeable_memory_mb} MiB for 15 minutes",
+            rds,
+            "FreeableMemory",
+            "Average",
+            t.rds_freeable_memory_mb * MIB,
+            "LessThanThreshold",
+            dims,
+        ),
+        AlarmSpec(
+            f"{prefix}-rds-connections",
+            f"RDS connections above {t.rds_max_connections}",
+            rds,
+            "DatabaseConnections",
+            "Maximum",
+            t.rds_max_connections,
+            "GreaterThanThreshold",
+            dims,
+        ),
+    ]
+
+
+def search_alarms(prefix: str, domain: str, account_id: str, t: Thresholds) -> list[AlarmSpec]:
+    dims = {"DomainName": domain, "ClientId": account_id}
+    es = "AWS/ES"
+    return [
+        AlarmSpec(
+            f"{prefix}-search-red",
+            "OpenSearch cluster status red (a primary shard is unassigned)",
+            es,
+            "ClusterStatus.red",
+            "Maximum",
+            1,
+            "GreaterThanOrEqualToThreshold",
+            dims,
+            period_seconds=60,
+            evaluation_periods=1,
+        ),
+        AlarmSpec(
+            f"{prefix}-search-yellow",
+            "OpenSearch cluster status yellow for 5 minutes (a replica shard is unassigned)",
+            es,
+            "ClusterStatus.yellow",
+            "Maximum",
+            1,
+            "GreaterThanOrEqualToThreshold",
+            dims,
+            period_seconds=60,
+            evaluation_periods=5,
+        ),
+        AlarmSpec(
+            f"{prefix}-search-free-storage",
+            f"OpenSearch free storage below {t.search_free_storage_gb} GiB on a node",
+            es,
+            "FreeStorageSpace",
+            "Minimum",
+            t.search_free_storage_gb * 1024,
+            "LessThanOrEqualToThreshold",
+            dims,
+            period_seconds=60,
+            evaluation_periods=1,
+        ),
+        AlarmSpec(
+            f"{prefix}-search-jvm-pressure",
+            f"OpenSearch JVM memory pressure above {t.search_jvm_pressure_percent}%",
+            es,
+            "JVMMemoryPressure",
+            "Maximum",
+            t.search_jvm_pressure_percent,
+            "GreaterThanOrEqualToThreshold",
+            dims,
+            evaluation_periods=3,
+        ),
+        AlarmSpec(
+            f"{prefix}-search-snapshot-failure",
+            "OpenSearch automated snapshot failed",
+            es,
+            "AutomatedSnapshotFailure",
+            "Maximum",
+            1,
+            "GreaterThanOrEqualToThreshold",
+            dims,
+            period_seconds=60,
+            evaluation_periods=1,
+        ),
+    ]
+
+
+def load_balancer_alarms(
+    prefix: str, alb_suffix: object, target_groups: dict[str, object], t: Thresholds
+) -> list[AlarmSpec]:
+    elb = "AWS/ApplicationELB"
+    alb = {"LoadBalancer": alb_suffix}
+    specs = [
+        AlarmSpec(
+            f"{prefix}-alb-5xx",
+            f"ALB answered 5xx itself more than {t.alb_errors_per_5_minutes} times in 5 minutes",
+            elb,
+            "HTTPCode_ELB_5XX_Count",
+            "Sum",
+            t.alb_errors_per_5_minutes,
+            "GreaterThanThreshold",
+            alb,
+            evaluation_periods=1,
+        ),
+        AlarmSpec(
+            f"{prefix}-alb-latency",
+            f"ALB target response time above {t.target_response_seconds}s for 15 minutes",
+            elb,
+            "TargetResponseTime",
+            "Average",
+            t.target_response_seconds,
+            "GreaterThanThreshold",
+            alb,
+        ),
+    ]
+    # Per target group only what tells which service is hurt; 5xx of all targets together
+    # above (the alarm's message links the ALB, whose metrics split them by target group).
+    for service, suffix in target_groups.items():
+        specs.append(
+            AlarmSpec(
+                f"{prefix}-{service}-unhealthy",
+                f"{service}: an unhealthy target for 5 minutes",
+                elb,
+                "UnHealthyHostCount",
+                "Maximum",
+                1,
+                "GreaterThanOrEqualToThreshold",
+                {**alb, "TargetGroup": suffix},
+                period_seconds=60,
+                evaluation_periods=5,
+            )
+        )
+    return specs
+
+
+def nat_alarms(prefix: str, nat_ids: dict[str, object]) -> list[AlarmSpec]:
+    return [
+        AlarmSpec(
+            f"{prefix}-nat-{zone}-port-allocation",
+            f"NAT gateway in {zone} could not allocate a source port (connections dropped)",
+            "AWS/NATGateway",
+            "ErrorPortAllocation",
+            "Sum",
+            0,
+            "GreaterThanThreshold",
+            {"NatGatewayId": nat_id},
+            evaluation_periods=1,
+        )
+        for zone, nat_id in sorted(nat_ids.items())
+    ]
