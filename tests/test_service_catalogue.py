@@ -238,7 +238,10 @@ def plan_seconds(root: Path) -> float:
     time, not wall time, so that the other tests running beside this one do not skew it."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
-        ["landfall", "plan", "test", "--cwd", str(root)], capture_output=True, text=True, check=False
+        ["landfall", "plan", "test", "--cwd", str(root)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert done.returncode in (0, 1), done.stderr[-2000:]

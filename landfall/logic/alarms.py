@@ -8,8 +8,9 @@ and when it recovers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Comparison = Literal[
     "GreaterThanOrEqualToThreshold",
@@ -32,7 +33,7 @@ class AlarmSpec:
     statistic: str
     threshold: float
     comparison: Comparison
-    dimensions: dict[str, object] = field(default_factory=dict)
+    dimensions: Mapping[str, Any] = field(default_factory=dict)
     period_seconds: int = 300
     evaluation_periods: int = 3
     # Missing data: "notBreaching" for event counts (no 5xx is no data), "breaching" where
@@ -168,7 +169,7 @@ def search_alarms(prefix: str, domain: str, account_id: str, t: Thresholds) -> l
 
 
 def load_balancer_alarms(
-    prefix: str, alb_suffix: object, target_groups: dict[str, object], t: Thresholds
+    prefix: str, alb_suffix: Any, target_groups: Mapping[str, Any], t: Thresholds
 ) -> list[AlarmSpec]:
     elb = "AWS/ApplicationELB"
     alb = {"LoadBalancer": alb_suffix}
@@ -178,6 +179,18 @@ def load_balancer_alarms(
             f"ALB answered 5xx itself more than {t.alb_errors_per_5_minutes} times in 5 minutes",
             elb,
             "HTTPCode_ELB_5XX_Count",
+            "Sum",
+            t.alb_errors_per_5_minutes,
+            "GreaterThanThreshold",
+            alb,
+            evaluation_periods=1,
+        ),
+        AlarmSpec(
+            f"{prefix}-targets-5xx",
+            f"the services answered 5xx more than {t.alb_errors_per_5_minutes} times in 5 "
+            "minutes (the ALB's metrics split them by target group)",
+            elb,
+            "HTTPCode_Target_5XX_Count",
             "Sum",
             t.alb_errors_per_5_minutes,
             "GreaterThanThreshold",
@@ -195,8 +208,8 @@ def load_balancer_alarms(
             alb,
         ),
     ]
-    # Per target group only what tells which service is hurt; 5xx of all targets together
-    # above (the alarm's message links the ALB, whose metrics split them by target group).
+    # Per target group only what tells which service is hurt (5xx are counted over all targets
+    # above): one alarm per service, not two, for sixty services.
     for service, suffix in target_groups.items():
         specs.append(
             AlarmSpec(
@@ -215,7 +228,7 @@ def load_balancer_alarms(
     return specs
 
 
-def nat_alarms(prefix: str, nat_ids: dict[str, object]) -> list[AlarmSpec]:
+def nat_alarms(prefix: str, nat_ids: Mapping[str, Any]) -> list[AlarmSpec]:
     return [
         AlarmSpec(
             f"{prefix}-nat-{zone}-port-allocation",

@@ -355,6 +355,12 @@ def _search(name: str, inputs: dict, ctx: MockContext) -> dict:
     }
 
 
+@outputs("aws:sns/topic:Topic")
+def _topic(name: str, inputs: dict, ctx: MockContext) -> dict:
+    # arn:aws:sns:<region>:<account>:<name>: no resource-type segment, unlike most services.
+    return {"arn": ctx.arn("sns", inputs.get("name", physical_name(name)))}
+
+
 @outputs("aws:ecr/repository:Repository")
 def _ecr(name: str, inputs: dict, ctx: MockContext) -> dict:
     repo = inputs.get("name", name)

@@ -1,0 +1,142 @@
+"""Operations (issue 16, R30): the alarms of every stateful and shared resource, the encrypted
+topic they notify and who subscribes, per environment; values checked against botocore's
+CloudWatch model."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from stack_queries import of_type, one
+
+from landfall.logic.aws_facts import _shapes
+from landfall.plan.harness.mocks import MockContext, _kms
+
+CLOUD = ["test", "prod"]
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+@pytest.fixture(params=CLOUD)
+def env(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def net(env: str, env_plan: Any):
+    return env_plan(env).stacks["network"]
+
+
+def alarms_naming(net, key: str, value: str) -> list[str]:
+    return [
+        a.inputs["metricName"]
+        for a in of_type(net, ALARM)
+        if a.inputs["dimensions"].get(key) == value
+    ]
+
+
+def test_every_stateful_and_shared_resource_has_its_alarms(env: str, net) -> None:
+    database = one(net, "aws:rds/instance:Instance")
+    assert set(alarms_naming(net, "DBInstanceIdentifier", database.inputs["identifier"])) == {
+        "CPUUtilization",
+        "FreeStorageSpace",
+        "FreeableMemory",
+        "DatabaseConnections",
+    }
+    domain = one(net, "aws:opensearch/domain:Domain")
+    assert set(alarms_naming(net, "DomainName", domain.inputs["domainName"])) == {
+        "ClusterStatus.red",
+        "ClusterStatus.yellow",
+        "FreeStorageSpace",
+        "JVMMemoryPressure",
+        "AutomatedSnapshotFailure",
+    }
+    nats = of_type(net, "aws:ec2/natGateway:NatGateway")
+    port_alarms = [
+        a for a in of_type(net, ALARM) if a.inputs["metricName"] == "ErrorPortAllocation"
+    ]
+    assert len(port_alarms) == len(nats) == {"test": 1, "prod": 3}[env]
+    groups = of_type(net, "aws:lb/targetGroup:TargetGroup")
+    unhealthy = [a for a in of_type(net, ALARM) if a.inputs["metricName"] == "UnHealthyHostCount"]
+    assert len(unhealthy) == len(groups) >= 1
+    assert all("TargetGroup" in a.inputs["dimensions"] for a in unhealthy)
+
+
+def test_alarm_values_are_ones_cloudwatch_accepts(net) -> None:
+    shapes = _shapes("cloudwatch", ("ComparisonOperator", "Statistic"))
+    comparisons = set(shapes["ComparisonOperator"]["enum"])
+    statistics = set(shapes["Statistic"]["enum"])
+    alarms = of_type(net, ALARM)
+    assert len(alarms) >= 13
+    for alarm in alarms:
+        assert alarm.inputs["comparisonOperator"] in comparisons, alarm.name
+        assert alarm.inputs["statistic"] in statistics, alarm.name
+        period = alarm.inputs["period"]
+        assert period in (10, 30) or period % 60 == 0, alarm.name  # PutMetricAlarm's rule
+        assert alarm.inputs["treatMissingData"] in {
+            "breaching",
+            "notBreaching",
+            "ignore",
+            "missing",
+        }
+        assert len(alarm.inputs["name"]) <= 255
+
+
+def test_alarms_notify_an_encrypted_topic_only_this_accounts_alarms_may_use(
+    env: str, net, env_plan
+) -> None:
+    cfg = env_plan(env).config
+    topic = one(net, "aws:sns/topic:Topic")
+    key = one(net, "aws:kms/key:Key", "kms-operations")
+    topic_arn = f"arn:aws:sns:{cfg.region}:{cfg.account_id}:{topic.inputs['name']}"
+    for alarm in of_type(net, ALARM):
+        assert alarm.inputs["alarmActions"] == alarm.inputs["okActions"] == [topic_arn]
+    # Encrypted with the operations key (the ARN the harness gives that key), not another.
+    alias = one(net, "aws:kms/alias:Alias", "kms-operations")
+    assert alias.inputs["name"] == f"alias/{cfg.name_prefix}-operations"
+    context = MockContext(
+        region=cfg.region, account_id=cfg.account_id, upstream_outputs={}, lookups={}
+    )
+    assert topic.inputs["kmsMasterKeyId"] == _kms(key.name, key.inputs, context)["arn"]
+    statements = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
+    cloudwatch = statements["CloudwatchAlarmsUseKey"]
+    assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert set(cloudwatch["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert cloudwatch["Condition"] == {"StringEquals": {"aws:SourceAccount": cfg.account_id}}
+    policy = json.loads(one(net, "aws:sns/topicPolicy:TopicPolicy").inputs["policy"])
+    publish = next(s for s in policy["Statement"] if s.get("Sid") == "CloudwatchAlarmsPublish")
+    assert publish["Condition"]["StringEquals"] == {"aws:SourceAccount": cfg.account_id}
+    assert publish["Condition"]["ArnLike"]["aws:SourceArn"].startswith(
+        f"arn:aws:cloudwatch:{cfg.region}:{cfg.account_id}:alarm:"
+    )
+    subscribers = [
+        s.inputs["endpoint"] for s in of_type(net, "aws:sns/topicSubscription:TopicSubscription")
+    ]
+    assert subscribers == cfg.alarms.email_subscribers and subscribers
+
+
+def test_prod_pages_sooner_than_test(env_plan) -> None:
+    def threshold(env: str, metric: str) -> float:
+        net = env_plan(env).stacks["network"]
+        [alarm] = [
+            a
+            for a in of_type(net, ALARM)
+            if a.inputs["metricName"] == metric and "TargetGroup" not in a.inputs["dimensions"]
+        ]
+        return float(alarm.inputs["threshold"])
+
+    for metric in ("HTTPCode_Target_5XX_Count", "TargetResponseTime"):
+        assert threshold("prod", metric) < threshold("test", metric)
+
+
+def test_storage_thresholds_use_each_services_unit(net, env_plan, env: str) -> None:
+    """RDS reports FreeStorageSpace in bytes, OpenSearch in megabytes: the same GiB setting
+    must become different numbers."""
+    cfg = env_plan(env).config
+    storage = {
+        a.inputs["namespace"]: a.inputs["threshold"]
+        for a in of_type(net, ALARM)
+        if a.inputs["metricName"] == "FreeStorageSpace"
+    }
+    assert storage["AWS/RDS"] == cfg.alarms.rds_free_storage_gb * 1024**3
+    assert storage["AWS/ES"] == cfg.alarms.search_free_storage_gb * 1024
