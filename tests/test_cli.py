@@ -467,7 +467,7 @@ def test_diff_envs_goes_in_deployment_order_and_summarises_identity_differences(
     assert summary in sections["cluster"]
     assert "3 values differ only by account/region/environment name" in sections["gitops"]
     # its bootstrap StackReference and the alarms' names (landfall-<env>-...)
-    assert "14 values differ only by" in sections["network"]
+    assert "15 values differ only by" in sections["network"]
     assert "multiAz" in sections["network"]  # real differences are still listed
 
 
