@@ -55,6 +55,7 @@ NAT = "aws:ec2/natGateway:NatGateway"
 LB = "aws:lb/loadBalancer:LoadBalancer"
 LISTENER = "aws:lb/listener:Listener"
 RDS = "aws:rds/instance:Instance"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SEARCH = "aws:opensearch/domain:Domain"
 KMS = "aws:kms/key:Key"
 ECR = "aws:ecr/repository:Repository"
@@ -909,6 +910,12 @@ def stack(*entries: tuple[str, int]) -> list[Case]:
             ]
         },
         EXPIRY_ONLY: {"rules": [{"status": "Enabled", "expiration": {"days": 30}}]},
+        RDS + "#db": {"identifier": "db"},
+        SEARCH + "#search": {"domainName": "search"},
+        ALARM + "#db": {"dimensions": {"DBInstanceIdentifier": "db"}, "alarmActions": ["arn:t"]},
+        ALARM + "#search": {"dimensions": {"DomainName": "search"}, "alarmActions": ["arn:t"]},
+        ALARM + "#silent": {"dimensions": {"DBInstanceIdentifier": "db"}, "alarmActions": []},
+        ALARM + "#other": {"dimensions": {"DBInstanceIdentifier": "other"}, "alarmActions": ["a"]},
     }
     resources: list[Case] = []
     for key, count in entries:
@@ -925,6 +932,22 @@ STACK_CASES: dict[str, tuple[list[list[Case]], list[list[Case]]]] = {
         [stack((VPC, 1)), stack((VPC, 2), (DEFAULT_SG, 1))],
     ),
     "nat-gateway-per-az": ([stack((NAT, 3)), stack()], [stack((NAT, 1))]),
+    "stateful-resources-alarmed": (
+        [
+            stack(
+                (RDS + "#db", 1),
+                (SEARCH + "#search", 1),
+                (ALARM + "#db", 1),
+                (ALARM + "#search", 1),
+            ),
+            stack(),
+        ],
+        [
+            stack((RDS + "#db", 1), (SEARCH + "#search", 1), (ALARM + "#db", 1)),
+            stack((RDS + "#db", 1), (ALARM + "#silent", 1)),
+            stack((RDS + "#db", 1), (ALARM + "#other", 1)),
+        ],
+    ),
     "ecr-lifecycle-policy": (
         [stack((ECR, 2), (ECR_LIFECYCLE, 2))],
         [stack((ECR, 2), (ECR_LIFECYCLE, 1))],

@@ -564,6 +564,35 @@ def _nat_per_az(resources: Sequence[tuple[str, Props]]) -> list[str]:
     return []
 
 
+# --- operations ----------------------------------------------------------------------------------
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+# stateful type -> (its identifying prop, the alarm dimension that names it)
+_ALARMED = {
+    "aws:rds/instance:Instance": ("identifier", "DBInstanceIdentifier"),
+    "aws:opensearch/domain:Domain": ("domainName", "DomainName"),
+}
+
+
+def _stateful_alarmed(resources: Sequence[tuple[str, Props]]) -> list[str]:
+    """Every database and search domain has an alarm that names it and notifies someone."""
+    watched: set[tuple[str, str]] = set()
+    for t, p in resources:
+        if t == ALARM and items(get(p, "alarmActions")):
+            dimensions = get(p, "dimensions") or {}
+            for dimension in ("DBInstanceIdentifier", "DomainName"):
+                if isinstance(dimensions, dict) and dimension in dimensions:
+                    watched.add((dimension, str(dimensions[dimension])))
+    problems = []
+    for t, p in resources:
+        if t in _ALARMED:
+            prop, dimension = _ALARMED[t]
+            name = str(get(p, prop))
+            if (dimension, name) not in watched:
+                problems.append(f"{t.split(':')[-1]} {name}: no alarm with actions names it")
+    return problems
+
+
 # --- load balancers ------------------------------------------------------------------------------
 
 LB = "aws:lb/loadBalancer:LoadBalancer"
@@ -1188,6 +1217,18 @@ POLICIES: tuple[Policy, ...] = (
         check=_sg_rules_described,
         fix="give every rule a description",
         url="https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html",
+    ),
+    Policy(
+        name="stateful-resources-alarmed",
+        description="Every RDS instance and OpenSearch domain has a CloudWatch alarm that names "
+        "it and notifies (an alarm action).",
+        source="AWS Well-Architected Reliability REL06 (monitor workload resources); landfall R30",
+        severity="medium",
+        resource_types=(),
+        check=None,
+        stack_check=_stateful_alarmed,
+        fix="add alarms for it (landfall/logic/alarms.py) with the environment's topic as action",
+        url="https://docs.aws.amazon.com/wellarchitected/latest/reliability-pillar/rel_monitor_aws_resources_monitor_resources.html",
     ),
     Policy(
         name="vpc-flow-logs",
