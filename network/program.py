@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from components.network.alarms import Alarms, AlarmsArgs
 from components.network.alb import Alb, AlbArgs
+from components.network.backups import Backups, BackupsArgs
 from components.network.ci_runner import CiRunner, CiRunnerArgs
 from components.network.data_access import DataAccess, DataAccessArgs
 from components.network.database import Database, DatabaseArgs
@@ -230,6 +231,18 @@ def run(cfg: EnvironmentConfig) -> None:
                 *nat_alarms(cfg.name_prefix, vpc.nat_gateway_ids),
             ],
             email_subscribers=alarms.email_subscribers,
+        ),
+        opts,
+    )
+    Backups(
+        "backups",
+        BackupsArgs(
+            name_prefix=cfg.name_prefix,
+            kms_key_arn=keys.arns["operations"],
+            resource_arns=[database.instance_arn],
+            schedule=cfg.backups.schedule,
+            retention_days=cfg.backups.retention_days,
+            production=prod,
         ),
         opts,
     )

@@ -140,3 +140,55 @@ def test_storage_thresholds_use_each_services_unit(net, env_plan, env: str) -> N
     }
     assert storage["AWS/RDS"] == cfg.alarms.rds_free_storage_gb * 1024**3
     assert storage["AWS/ES"] == cfg.alarms.search_free_storage_gb * 1024
+
+
+# --- backups ---------------------------------------------------------------------------------
+
+
+def test_the_database_and_the_tagged_volumes_are_backed_up_per_environment(
+    env: str, net, env_plan
+) -> None:
+    import yaml
+    from fleet_support import FLEET
+    from iam_decisions import managed_policy
+
+    from components.network.backups import BACKUP_TAG
+
+    cfg = env_plan(env).config
+    vault = one(net, "aws:backup/vault:Vault")
+    key = one(net, "aws:kms/key:Key", "kms-operations")
+    context = MockContext(
+        region=cfg.region, account_id=cfg.account_id, upstream_outputs={}, lookups={}
+    )
+    assert vault.inputs["kmsKeyArn"] == _kms(key.name, key.inputs, context)["arn"]
+    assert vault.options["protect"] is (env == "prod")
+    [rule] = one(net, "aws:backup/plan:Plan").inputs["rules"]
+    assert rule["lifecycle"]["deleteAfter"] == {"test": 7, "prod": 35}[env]
+    assert rule["targetVaultName"] == vault.inputs["name"]
+    selection = one(net, "aws:backup/selection:Selection")
+    database = one(net, "aws:rds/instance:Instance")
+    assert selection.inputs["resources"] == [
+        f"arn:aws:rds:{cfg.region}:{cfg.account_id}:db:{database.inputs['identifier']}"
+    ]
+    conditions = _shapes("backup", ("ConditionType",))["ConditionType"]["enum"]
+    [tag] = selection.inputs["selectionTags"]
+    assert tag["type"] in conditions
+    assert (tag["key"], tag["value"]) == (BACKUP_TAG, cfg.name_prefix)
+    # The volumes carry that tag: the StorageClass tags them with the cluster's name, which is
+    # the ConfigMap's CLUSTER_NAME, the name prefix.
+    storage = yaml.safe_load(
+        (FLEET / "infrastructure/configs/storage-ebs/storage-class.yaml").read_text()
+    )
+    assert storage["parameters"]["tagSpecification_1"] == f"{BACKUP_TAG}=${{CLUSTER_NAME}}"
+    # AWS Backup's role: the service may assume it, with AWS's managed policies (which exist).
+    trust = json.loads(one(net, "aws:iam/role:Role", "backups-role").inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "backup.amazonaws.com"}
+    attached = [
+        a.inputs["policyArn"]
+        for a in of_type(net, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if a.name.startswith("backups-")
+    ]
+    assert len(attached) == 2
+    for arn in attached:
+        assert arn.startswith("arn:aws:iam::aws:policy/service-role/")
+        assert json.loads(managed_policy(arn))["Statement"]

@@ -511,6 +511,25 @@ class AlarmsConfig(Strict):
     )
 
 
+class BackupsConfig(Strict):
+    """AWS Backup of the database and of the cluster's tagged volumes (R30): a vault encrypted
+    with the operations key and one daily rule."""
+
+    retention_days: int = Field(
+        7,
+        ge=1,
+        le=36500,
+        description="Days each recovery point is kept (AWS Backup's DeleteAfterDays); "
+        "prod keeps 35 in the committed settings.",
+    )
+    schedule: str = Field(
+        "cron(0 3 * * ? *)",
+        pattern=r"^cron\([^()]+\)$",
+        description="When the daily backup starts, as an AWS cron expression in UTC, e.g. "
+        "`cron(0 3 * * ? *)` (03:00, after the RDS backup window).",
+    )
+
+
 class LoadBalancerConfig(Strict):
     """The internet-facing Application Load Balancer of the network stack, shared by every
     service (a host rule and an ``ip`` target group each); HTTP only redirects to HTTPS. Every
@@ -1078,6 +1097,10 @@ class EnvironmentConfig(Strict):
     alarms: AlarmsConfig = Field(
         AlarmsConfig(),
         description="Alarms and who they notify; every key has a default (ignored in local).",
+    )
+    backups: BackupsConfig = Field(
+        BackupsConfig(),
+        description="Backups of the stateful data; every key has a default (ignored in local).",
     )
     database: DatabaseConfig | None = Field(None, description="RDS for MariaDB.")
     search: SearchConfig | None = Field(None, description="The OpenSearch Service domain.")
