@@ -148,6 +148,7 @@ def run(cfg: EnvironmentConfig) -> None:
             security_group_ids=[cluster.security_group_id, network.data_access_security_group_id],
             volume_kms_key_arn=network.cluster_kms_key_arn,
             nodes=cluster_cfg.nodes,
+            cost_tags=cfg.all_tags("cluster"),
             after=[networking],
         ),
         opts,

@@ -300,7 +300,7 @@ def test_plan_output_fits_100_columns_and_ends_with_next(
     closing = out.strip().split("\n\n")[-1]
     assert closing.startswith("Next: all checks passed") and f"landfall preview {env}" in closing
     assert all(line.startswith("      ") for line in closing.splitlines()[1:])
-    assert len(lines) < 135  # four layers, and the fresh-account and Kubernetes sections
+    assert len(lines) < 150  # four layers (with alarms and backups), fresh-account, Kubernetes
 
 
 def test_plan_marks_values_the_mocks_made_up(

@@ -192,3 +192,26 @@ def test_the_database_and_the_tagged_volumes_are_backed_up_per_environment(
     for arn in attached:
         assert arn.startswith("arn:aws:iam::aws:policy/service-role/")
         assert json.loads(managed_policy(arn))["Statement"]
+
+
+# --- nodes -----------------------------------------------------------------------------------
+
+
+def test_nodes_carry_the_cost_tags_and_repair_one_at_a_time(env: str, env_plan) -> None:
+    plan = env_plan(env)
+    cluster = plan.stacks["cluster"]
+    template = one(cluster, "aws:ec2/launchTemplate:LaunchTemplate")
+    kinds = {spec["resourceType"]: spec["tags"] for spec in template.inputs["tagSpecifications"]}
+    assert set(kinds) == {"instance", "volume", "network-interface"}
+    for tags in kinds.values():
+        assert tags["Environment"] == env
+        for key, value in plan.config.tags.items():  # CostCentre, Owner, ...
+            assert tags[key] == value
+    groups = of_type(cluster, "aws:eks/nodeGroup:NodeGroup")
+    assert len(groups) == 3
+    for group in groups:
+        repair = group.inputs["nodeRepairConfig"]
+        assert repair == {"enabled": True, "maxParallelNodesRepairedCount": 1}
+    # The keys exist in EKS's API (CreateNodegroup's nodeRepairConfig).
+    members = _shapes("eks", ("NodeRepairConfig",))["NodeRepairConfig"]["members"]
+    assert {"enabled", "maxParallelNodesRepairedCount"} <= set(members)

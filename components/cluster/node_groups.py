@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -36,6 +36,10 @@ class NodeGroupsArgs:
     security_group_ids: Sequence[pulumi.Input[str]]
     volume_kms_key_arn: pulumi.Input[str]
     nodes: NodeGroupConfig
+    # The environment's tags, put on the instances, volumes and network interfaces the groups
+    # launch: the provider's default tags reach the launch template, not what it launches, and
+    # instances are most of the bill (cost allocation).
+    cost_tags: Mapping[str, str]
     # Created before the first group (the VPC CNI and kube-proxy add-ons).
     after: Sequence[pulumi.Resource] = ()
 
@@ -94,7 +98,10 @@ class NodeGroups(Component):
             tag_specifications=[
                 aws.ec2.LaunchTemplateTagSpecificationArgs(
                     resource_type=kind,
-                    tags={"Name": pulumi.Output.concat(args.cluster_name, "-node")},
+                    tags={
+                        **args.cost_tags,
+                        "Name": pulumi.Output.concat(args.cluster_name, "-node"),
+                    },
                 )
                 for kind in ("instance", "volume", "network-interface")
             ],
@@ -122,6 +129,12 @@ class NodeGroups(Component):
                     max_unavailable=nodes.max_unavailable
                 ),
                 labels=node_labels(args.environment, zone, nodes.capacity_type),
+                # One node of the group at a time, so the zone keeps its capacity (R6).
+                node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(
+                    enabled=True, max_parallel_nodes_repaired_count=1
+                )
+                if nodes.auto_repair
+                else None,
                 launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
                     id=template.id, version=template.latest_version.apply(str)
                 ),

@@ -750,6 +750,12 @@ class NodeGroupConfig(Strict):
         description="Nodes of a group that may be down at once in a rolling update (EKS "
         "`updateConfig.maxUnavailable`, 1 to 100); the groups roll one AZ at a time.",
     )
+    auto_repair: bool = Field(
+        True,
+        description="EKS node auto repair: a node unhealthy for its kubelet, network or storage "
+        "is replaced, one node of a group at a time (EKS `nodeRepairConfig`, off by default in "
+        "EKS).",
+    )
 
 
 class SsoMapping(Strict):
