@@ -27,6 +27,16 @@ def net(env: str, env_plan: Any):
     return env_plan(env).stacks["network"]
 
 
+def operations_key_arn(net, cfg) -> str:
+    """The ARN the offline harness gives the operations key (resources' outputs are not
+    recorded, so the test asks the same mock)."""
+    key = one(net, "aws:kms/key:Key", "kms-operations")
+    context = MockContext(
+        region=cfg.region, account_id=cfg.account_id, upstream_outputs={}, lookups={}
+    )
+    return str(_kms(key.name, key.inputs, context)["arn"])
+
+
 def alarms_naming(net, key: str, value: str) -> list[str]:
     return [
         a.inputs["metricName"]
@@ -94,10 +104,7 @@ def test_alarms_notify_an_encrypted_topic_only_this_accounts_alarms_may_use(
     # Encrypted with the operations key (the ARN the harness gives that key), not another.
     alias = one(net, "aws:kms/alias:Alias", "kms-operations")
     assert alias.inputs["name"] == f"alias/{cfg.name_prefix}-operations"
-    context = MockContext(
-        region=cfg.region, account_id=cfg.account_id, upstream_outputs={}, lookups={}
-    )
-    assert topic.inputs["kmsMasterKeyId"] == _kms(key.name, key.inputs, context)["arn"]
+    assert topic.inputs["kmsMasterKeyId"] == operations_key_arn(net, cfg)
     statements = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
     cloudwatch = statements["CloudwatchAlarmsUseKey"]
     assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
@@ -156,11 +163,7 @@ def test_the_database_and_the_tagged_volumes_are_backed_up_per_environment(
 
     cfg = env_plan(env).config
     vault = one(net, "aws:backup/vault:Vault")
-    key = one(net, "aws:kms/key:Key", "kms-operations")
-    context = MockContext(
-        region=cfg.region, account_id=cfg.account_id, upstream_outputs={}, lookups={}
-    )
-    assert vault.inputs["kmsKeyArn"] == _kms(key.name, key.inputs, context)["arn"]
+    assert vault.inputs["kmsKeyArn"] == operations_key_arn(net, cfg)
     assert vault.options["protect"] is (env == "prod")
     [rule] = one(net, "aws:backup/plan:Plan").inputs["rules"]
     assert rule["lifecycle"]["deleteAfter"] == {"test": 7, "prod": 35}[env]
