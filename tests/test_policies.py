@@ -268,6 +268,14 @@ def without(props: Props, *keys: str) -> Props:
 
 # policy -> (compliant cases, violating cases); every case is (type token, props).
 RESOURCE_CASES: dict[str, tuple[list[Case], list[Case]]] = {
+    "log-groups-keyed-and-expiring": (
+        [(LOG_GROUP, {"retentionInDays": 30, "kmsKeyId": "arn:aws:kms:eu-west-2:1:key/k"})],
+        [
+            (LOG_GROUP, {"retentionInDays": 30}),
+            (LOG_GROUP, {"kmsKeyId": "arn:aws:kms:eu-west-2:1:key/k"}),
+            (LOG_GROUP, {}),
+        ],
+    ),
     "eks-secrets-encryption": (
         [(EKS, CLUSTER), (EKS_COMPONENT, COMPONENT)],
         [

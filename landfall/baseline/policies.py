@@ -859,6 +859,15 @@ def _log_retention(type_token: str, props: Props) -> list[str]:
     return []
 
 
+def _log_group_key_and_expiry(type_token: str, props: Props) -> list[str]:
+    problems = []
+    if not get(props, "retentionInDays"):
+        problems.append("keeps its logs forever (no retentionInDays)")
+    if not present(props, "kmsKeyId"):
+        problems.append("is encrypted with CloudWatch's own key, not a customer-managed one")
+    return problems
+
+
 def _alb_waf(resources: Sequence[tuple[str, Props]]) -> list[str]:
     public = sum(
         1
@@ -1532,6 +1541,16 @@ POLICIES: tuple[Policy, ...] = (
         fix="set the group's retention setting (e.g. cluster.logRetentionDays) to 365 or more",
         url=f"{FSBP}/cloudwatch-controls.html#cloudwatch-16",
         environments=PROD_ONLY,
+    ),
+    Policy(
+        name="log-groups-keyed-and-expiring",
+        description="Every CloudWatch log group has a retention and a customer-managed KMS key.",
+        source="AWS FSBP CloudWatch.16 (retention); landfall R30 (every log group)",
+        severity="medium",
+        resource_types=(LOG_GROUP,),
+        check=_log_group_key_and_expiry,
+        fix="create the group with kms_log_group() (components/base.py) before its writer",
+        url=f"{FSBP}/cloudwatch-controls.html#cloudwatch-16",
     ),
     Policy(
         name="alb-waf",
