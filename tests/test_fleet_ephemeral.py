@@ -308,8 +308,12 @@ def test_data_stores_are_present_and_the_app_finds_them(ks: FluxKustomization) -
     assert env["DB_AUTH"] == "password"
     job = find(objects, "Job", "database-users", ns)["spec"]["template"]["spec"]
     job_env = {e["name"]: e for e in job["containers"][0]["env"]}
-    # payments alone, not the cloud cluster's list (this namespace has only its password)
+    # payments alone, not the cloud cluster's list (this namespace has only its password):
+    # fixed in the template, before any substitution from the ConfigMap.
     assert job_env["DATABASE_SERVICES"]["value"] == "payments"
+    template = load_objects(kustomize_build("environments/ephemeral"))
+    raw_job = next(o for o in template if o["kind"] == "Job")["spec"]["template"]["spec"]
+    assert raw_job["containers"][0]["env"][0] == {"name": "DATABASE_SERVICES", "value": "payments"}
     # Every service host the app is given lives in its own namespace.
     hosts = [v for v in env.values() if ".svc.cluster.local" in v]
     assert hosts and all(f".{ns}.svc.cluster.local" in h for h in hosts)
