@@ -158,6 +158,7 @@ class RecordingChecks:
         self.kubectl: list[list[str]] = []
         self.leftovers: list[list[str]] = []
         self.now = 0.0
+        self.closed = 0
         self.after_destroy: list[str] = []
 
     def drain_tools(self, cfg: Any, engine: Any) -> DrainTools:
@@ -176,7 +177,10 @@ class RecordingChecks:
         def sleep(seconds: float) -> None:
             self.now += seconds
 
-        return DrainTools(kubectl, leftovers, sleep, lambda: self.now)
+        def close() -> None:
+            self.closed += 1
+
+        return DrainTools(kubectl, leftovers, sleep, lambda: self.now, close)
 
     def build(
         self,
@@ -886,6 +890,31 @@ def test_destroy_drains_the_cluster_before_the_gitops_stack_goes() -> None:
         ("test-network", "destroy"),
     ]
     assert "waiting for 1 AWS object(s)" in out
+    assert checks.closed == 1  # the kubeconfig file is removed once the drain is over
+
+
+def test_the_real_drain_tools_remove_their_kubeconfig_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from landfall.config import load_environment_file
+    from landfall.ops.orchestrate import real_drain_tools
+
+    class Stack:
+        def outputs(self) -> dict[str, Any]:
+            return {"kubeconfig": "apiVersion: v1"}
+
+    class Engine:
+        def stack(self, name: str, create: bool) -> Stack:
+            return Stack()
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    tools = real_drain_tools(load_environment_file("test", PROJECT_ROOT), Engine())  # type: ignore[arg-type]
+    [kubeconfig] = list(tmp_path.glob("*.kubeconfig"))
+    assert kubeconfig.read_text() == "apiVersion: v1"
+    tools.close()
+    assert not list(tmp_path.iterdir())
 
 
 def test_what_the_drain_cannot_remove_stops_the_destroy_with_the_list() -> None:

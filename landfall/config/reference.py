@@ -254,8 +254,10 @@ def _validated(metadata: Sequence[Any]) -> str | None:
 
 
 def _section_link(section_path: str) -> str:
-    target = Section(section_path, BaseModel)
-    return f"[`{NAMESPACE}:{section_path}`](#{target.anchor})"
+    """A link to a nested section; ``file:path`` for a section of another file (the catalogue)."""
+    file, _, path = section_path.rpartition(":")
+    target = Section(path, BaseModel, file)
+    return f"[{target.title}](#{target.anchor})"
 
 
 def type_text(annotation: Any, metadata: Sequence[Any] = (), path: str = "") -> str:
@@ -285,7 +287,7 @@ def type_text(annotation: Any, metadata: Sequence[Any] = (), path: str = "") -> 
         return f"{text} ({count})" if count else text
     if origin is dict:
         key, value = get_args(annotation)
-        return f"map of {type_text(key)} to {type_text(value)}"
+        return f"map of {type_text(key)} to {type_text(value, (), path)}"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return f"section, see {_section_link(path)}"
     if annotation is bool:
@@ -374,6 +376,8 @@ def _table(section: Section) -> list[str]:
     for name, field in section.model.model_fields.items():
         key = section.key(field_key(name, field))
         relative = key.removeprefix(f"{NAMESPACE}:")
+        if section.file:
+            relative = f"{section.file}:{relative}"
         cells = (
             f"`{key}`",
             type_text(field.annotation, field.metadata, relative),

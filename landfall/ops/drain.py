@@ -82,6 +82,8 @@ class DrainTools:
     leftovers: Callable[[], list[str]]
     sleep: Callable[[float], None]
     clock: Callable[[], float]
+    # Called once the drain is over, whatever its outcome (removes the kubeconfig file).
+    close: Callable[[], None] = lambda: None
 
 
 def drain(tools: DrainTools, out: TextIO, timeout: float = DRAIN_TIMEOUT_SECONDS) -> list[str]:

@@ -277,6 +277,7 @@ def real_drain_tools(cfg: EnvironmentConfig, engine: Engine) -> DrainTools:
         leftovers=lambda: aws_leftovers(cfg),
         sleep=time.sleep,
         clock=time.monotonic,
+        close=lambda: Path(handle.name).unlink(missing_ok=True),
     )
 
 
@@ -638,7 +639,11 @@ def _before(
     checks = checks or Checks()
     out = progress.out
     if drains_first(cfg, request, name):
-        left = drain(checks.drain(cfg, engine), out)
+        tools = checks.drain(cfg, engine)
+        try:
+            left = drain(tools, out)
+        finally:
+            tools.close()
         if left:
             return (
                 f"the drain left {len(left)} AWS object(s) the cluster's controllers made: "
