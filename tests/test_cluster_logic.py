@@ -272,6 +272,7 @@ def test_view_reads_every_flux_kind_and_edit_writes_the_delivery_kinds():
         "source.toolkit.fluxcd.io",
         "kustomize.toolkit.fluxcd.io",
         "helm.toolkit.fluxcd.io",
+        "notification.toolkit.fluxcd.io",
     }, "the check below needs the Flux CRDs"
     for group, plurals in crd_kinds.items():
         for plural in plurals:

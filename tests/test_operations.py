@@ -218,3 +218,44 @@ def test_nodes_carry_the_cost_tags_and_repair_one_at_a_time(env: str, env_plan) 
     # The keys exist in EKS's API (CreateNodegroup's nodeRepairConfig).
     members = _shapes("eks", ("NodeRepairConfig",))["NodeRepairConfig"]["members"]
     assert {"enabled", "maxParallelNodesRepairedCount"} <= set(members)
+
+
+# --- GitOps notifications -----------------------------------------------------------------------
+
+
+def test_gitops_failures_reach_the_chat_from_every_platform_release(env: str) -> None:
+    """Every Kustomization (whose health checks cover the services' HelmReleases) and every
+    platform HelmRelease's namespace is a source of the error alert, which posts to the chat
+    provider; nothing else waits on the notifications."""
+    from fleet_support import cluster_kustomizations, cluster_objects
+
+    objects = cluster_objects(env)
+    alert = next(o for o in objects if o["kind"] == "Alert")
+    provider = next(o for o in objects if o["kind"] == "Provider")
+    assert alert["spec"]["providerRef"]["name"] == provider["metadata"]["name"]
+    assert alert["spec"]["eventSeverity"] == "error"
+    assert provider["spec"]["secretRef"]["name"] == "flux-chat-webhook"
+    sources = alert["spec"]["eventSources"]
+    assert {"kind": "Kustomization", "name": "*"} in sources
+    watched = {s["namespace"] for s in sources if s["kind"] == "HelmRelease"}
+    platform = {
+        o["metadata"]["namespace"]
+        for o in objects
+        if o["kind"] == "HelmRelease"
+        and o["metadata"]["namespace"] not in {s.k8s_namespace for s in _services(env)}
+    }
+    assert platform and platform <= watched
+    waiting = [
+        k.name
+        for k in cluster_kustomizations(env)
+        if any(d.get("name") == "notifications" for d in k.obj["spec"].get("dependsOn") or [])
+    ]
+    assert waiting == []
+
+
+def _services(env: str):
+    from project import PROJECT_ROOT
+
+    from landfall.config import load_environment_file
+
+    return load_environment_file(env, PROJECT_ROOT).services
