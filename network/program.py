@@ -11,7 +11,7 @@ from components.network.alb import Alb, AlbArgs
 from components.network.backups import Backups, BackupsArgs
 from components.network.ci_runner import CiRunner, CiRunnerArgs
 from components.network.data_access import DataAccess, DataAccessArgs
-from components.network.database import Database, DatabaseArgs
+from components.network.database import Database, DatabaseArgs, database_identifier
 from components.network.dns import Dns, DnsArgs
 from components.network.dns_security import ROUTE53_REGION, DnsSecurity, DnsSecurityArgs
 from components.network.kms import KmsKeys, KmsKeysArgs
@@ -21,7 +21,6 @@ from components.network.vpc import Vpc, VpcArgs
 from components.network.waf import WebFirewall, WebFirewallArgs
 from landfall.config import EnvironmentConfig
 from landfall.logic.alarms import (
-    Thresholds,
     database_alarms,
     load_balancer_alarms,
     nat_alarms,
@@ -210,9 +209,6 @@ def run(cfg: EnvironmentConfig) -> None:
         opts,
     )
     alarms = cfg.alarms
-    thresholds = Thresholds(
-        **alarms.model_dump(exclude={"email_subscribers"}),
-    )
     Alarms(
         "alarms",
         AlarmsArgs(
@@ -221,12 +217,12 @@ def run(cfg: EnvironmentConfig) -> None:
             account_id=account,
             kms_key_arn=keys.arns["operations"],
             alarms=[
-                *database_alarms(cfg.name_prefix, f"{cfg.name_prefix}-mariadb", thresholds),
+                *database_alarms(cfg.name_prefix, database_identifier(cfg.name_prefix), alarms),
                 *search_alarms(
-                    cfg.name_prefix, search_domain_name(cfg.name_prefix), account, thresholds
+                    cfg.name_prefix, search_domain_name(cfg.name_prefix), account, alarms
                 ),
                 *load_balancer_alarms(
-                    cfg.name_prefix, alb.arn_suffix, alb.target_group_arn_suffixes, thresholds
+                    cfg.name_prefix, alb.arn_suffix, alb.target_group_arn_suffixes, alarms
                 ),
                 *nat_alarms(cfg.name_prefix, vpc.nat_gateway_ids),
             ],

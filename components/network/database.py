@@ -20,6 +20,11 @@ MARIADB_PORT = 3306
 LOG_EXPORTS = ["audit", "error", "slowquery"]
 
 
+def database_identifier(name_prefix: str) -> str:
+    """The RDS instance's identifier (CloudWatch names it by this, as the alarms do)."""
+    return f"{name_prefix}-mariadb"
+
+
 def major_version(engine_version: str) -> str:
     """'11.4.5' -> '11.4' (parameter group family and option group version)."""
     return ".".join(engine_version.split(".")[:2])
@@ -108,7 +113,7 @@ class Database(Component):
             options=[aws.rds.OptionGroupOptionArgs(option_name="MARIADB_AUDIT_PLUGIN")],
             opts=child,
         )
-        identifier = f"{args.name_prefix}-mariadb"
+        identifier = database_identifier(args.name_prefix)
         log_groups = [
             kms_log_group(
                 f"{name}-{log_type}-logs",

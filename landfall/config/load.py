@@ -929,11 +929,19 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
 def load_environment_file(env: str, root: Path | None = None) -> EnvironmentConfig:
     """Read and validate ``Pulumi.<env>.yaml`` (the CLI's and the harness's entry point)."""
+    return read_environment_file(env, root)[1]
+
+
+def read_environment_file(
+    env: str, root: Path | None = None
+) -> tuple[dict[str, Any], EnvironmentConfig]:
+    """The settings of ``Pulumi.<env>.yaml`` with the catalogue's services, as read, and
+    validated (the harness hands the former to the programs as their Pulumi config)."""
     if env not in ENVIRONMENTS:
         load_environment(env, {})  # raises the unknown-environment error
     path = config_file(env, root)
     raw = with_catalogue(read_config_file(path), path.parent, env, str(path))
-    return load_environment(env, raw, source=str(path))
+    return raw, load_environment(env, raw, source=str(path))
 
 
 def load_from_pulumi() -> tuple[EnvironmentConfig, str]:

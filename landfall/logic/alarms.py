@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from landfall.config.model import AlarmsConfig
+
 Comparison = Literal[
     "GreaterThanOrEqualToThreshold",
     "GreaterThanThreshold",
@@ -41,19 +43,7 @@ class AlarmSpec:
     treat_missing_data: str = "notBreaching"
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    rds_cpu_percent: int
-    rds_free_storage_gb: int
-    rds_freeable_memory_mb: int
-    rds_max_connections: int
-    search_free_storage_gb: int
-    search_jvm_pressure_percent: int
-    alb_errors_per_5_minutes: int
-    target_response_seconds: float
-
-
-def database_alarms(prefix: str, instance_id: str, t: Thresholds) -> list[AlarmSpec]:
+def database_alarms(prefix: str, instance_id: str, t: AlarmsConfig) -> list[AlarmSpec]:
     dims = {"DBInstanceIdentifier": instance_id}
     rds = "AWS/RDS"
     return [
@@ -102,7 +92,7 @@ def database_alarms(prefix: str, instance_id: str, t: Thresholds) -> list[AlarmS
     ]
 
 
-def search_alarms(prefix: str, domain: str, account_id: str, t: Thresholds) -> list[AlarmSpec]:
+def search_alarms(prefix: str, domain: str, account_id: str, t: AlarmsConfig) -> list[AlarmSpec]:
     dims = {"DomainName": domain, "ClientId": account_id}
     es = "AWS/ES"
     return [
@@ -169,7 +159,7 @@ def search_alarms(prefix: str, domain: str, account_id: str, t: Thresholds) -> l
 
 
 def load_balancer_alarms(
-    prefix: str, alb_suffix: Any, target_groups: Mapping[str, Any], t: Thresholds
+    prefix: str, alb_suffix: Any, target_groups: Mapping[str, Any], t: AlarmsConfig
 ) -> list[AlarmSpec]:
     elb = "AWS/ApplicationELB"
     alb = {"LoadBalancer": alb_suffix}

@@ -11,7 +11,15 @@ import yaml
 from landfall.config import CLOUD_ENVIRONMENTS, ENVIRONMENTS, ConfigError, config_file
 from landfall.config.catalogue import SERVICES_KEY, Catalogue, CatalogueEntry, catalogue_path
 from landfall.config.load import load_catalogue, load_environment_file, read_config_file
-from landfall.service.layout import FLEET, base_dir, cloud_dir, kustomization, overlay_file
+from landfall.service.layout import (
+    FLEET,
+    base_dir,
+    chart_dir,
+    cloud_dir,
+    kustomization,
+    local_dir,
+    overlay_file,
+)
 
 
 def _list(path: Path, section: str) -> list[Any]:
@@ -91,18 +99,18 @@ def _service_problems(root: Path, entry: CatalogueEntry) -> list[str]:
                 f"{path.relative_to(root)}: {name} does not run in {env} per the catalogue; "
                 "remove the file and its line, or add the environment to services.yaml"
             )
-    local_dir = root / FLEET / "apps" / "local" / name
-    listed_locally = name in _list(kustomization(local_dir.parent), "resources")
+    local = local_dir(root, name)
+    listed_locally = name in _list(kustomization(local.parent), "resources")
     if "local" in entry.environments:
-        if not kustomization(local_dir).exists():
-            problems.append(f"{local_dir.relative_to(root)}/: missing; {fix}")
-        if not (root / FLEET / "charts" / name / "Chart.yaml").exists():
+        if not kustomization(local).exists():
+            problems.append(f"{local.relative_to(root)}/: missing; {fix}")
+        if not (chart_dir(root, name) / "Chart.yaml").exists():
             problems.append(f"{FLEET}/charts/{name}/: missing (local runs the chart from Git)")
         if not listed_locally:
             problems.append(f"{FLEET}/apps/local/kustomization.yaml: does not list {name}")
-    elif listed_locally or local_dir.exists():
+    elif listed_locally or local.exists():
         problems.append(
-            f"{local_dir.relative_to(root)}: {name} does not run locally per the catalogue; "
+            f"{local.relative_to(root)}: {name} does not run locally per the catalogue; "
             "remove it and its line, or add `local` to its environments"
         )
     return problems

@@ -15,6 +15,15 @@ def cloud_dir(root: Path, name: str) -> Path:
     return root / FLEET / "apps" / "cloud" / name
 
 
+def local_dir(root: Path, name: str) -> Path:
+    return root / FLEET / "apps" / "local" / name
+
+
+def chart_dir(root: Path, name: str) -> Path:
+    """The chart the local cluster runs from Git (fleet/charts/<name>)."""
+    return root / FLEET / "charts" / name
+
+
 def overlay_file(root: Path, env: str, name: str) -> Path:
     """The per-environment values of ``name`` in a cloud environment (apps/<env>/<name>.yaml)."""
     return root / FLEET / "apps" / env / f"{name}.yaml"

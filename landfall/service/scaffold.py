@@ -21,7 +21,14 @@ from landfall.config import (
 from landfall.config.catalogue import SERVICES_KEY, Catalogue, CatalogueEntry
 from landfall.config.load import with_catalogue
 from landfall.logic.envmap import service_key
-from landfall.service.layout import base_dir, cloud_dir, kustomization, overlay_file
+from landfall.service.layout import (
+    base_dir,
+    chart_dir,
+    cloud_dir,
+    kustomization,
+    local_dir,
+    overlay_file,
+)
 
 HEADER = "# Scaffolded by `landfall service new` from the payments pattern; edit freely.\n"
 HELM = "helm.toolkit.fluxcd.io/v2"
@@ -344,11 +351,11 @@ def local_files(root: Path, entry: CatalogueEntry) -> dict[Path, str]:
     payments', renamed) and apps/local/<name>/ with its local values (stand-in image, chart
     from Git) and egress to the in-cluster data stores."""
     name, namespace = entry.name, entry.namespace or entry.name
-    fleet = root / "fleet"
+    reference = chart_dir(root, "payments")
     files: dict[Path, str] = {}
-    for source in sorted((fleet / "charts" / "payments").rglob("*")):
+    for source in sorted(reference.rglob("*")):
         if source.is_file():
-            target = fleet / "charts" / name / source.relative_to(fleet / "charts" / "payments")
+            target = chart_dir(root, name) / source.relative_to(reference)
             files[target] = source.read_text(encoding="utf-8").replace("payments", name)
     values: dict[str, Any] = {
         "image": {"repository": "ghcr.io/stefanprodan/podinfo", "tag": "6.8.0"},
@@ -357,7 +364,7 @@ def local_files(root: Path, entry: CatalogueEntry) -> dict[Path, str]:
     }
     if entry.database:
         values["envFromSecret"] = f"{name}-database"
-    folder = fleet / "apps" / "local" / name
+    folder = local_dir(root, name)
     files[folder / "kustomization.yaml"] = _dump(
         {
             "apiVersion": "kustomize.config.k8s.io/v1beta1",
@@ -465,7 +472,7 @@ def write_service(root: Path, entry: CatalogueEntry) -> list[Path]:
     if "local" in entry.environments:
         for path, text in local_files(root, entry).items():
             put(path, text)
-        local = root / "fleet" / "apps" / "local" / "kustomization.yaml"
+        local = kustomization(local_dir(root, entry.name).parent)
         add_line(local, "resources", f"- {entry.name}")
         written.append(local)
     catalogue = root / "services.yaml"

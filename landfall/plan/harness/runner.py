@@ -20,13 +20,10 @@ from pulumi.runtime.stack import run_pulumi_func
 
 from landfall.config import (
     EnvironmentConfig,
-    config_file,
     find_project,
     load_environment,
-    load_environment_file,
-    read_config_file,
 )
-from landfall.config.load import with_catalogue
+from landfall.config.load import read_environment_file
 from landfall.plan.harness.mocks import PLACEHOLDER_NOTE, MockContext, PlatformMocks
 from landfall.plan.harness.monitor import RecordedResource, RecordingMonitor
 from landfall.plan.inventory import Inventory, StackInventory
@@ -150,18 +147,10 @@ def plan_environment(
     overrides the file's ``config:`` mapping (tests use it for variants of an environment).
     """
     root = use_project(root)
-    raw = (
-        raw_config
-        if raw_config is not None
-        else with_catalogue(
-            read_config_file(config_file(env, root)), root, env, f"Pulumi.{env}.yaml"
-        )
-    )
-    cfg = (
-        load_environment(env, raw, source=f"Pulumi.{env}.yaml")
-        if raw_config is not None
-        else load_environment_file(env, root)
-    )
+    if raw_config is None:
+        raw, cfg = read_environment_file(env, root)
+    else:
+        raw, cfg = raw_config, load_environment(env, raw_config, source=f"Pulumi.{env}.yaml")
     plan = EnvironmentPlan(environment=env, config=cfg)
     upstream: dict[str, dict[str, Any]] = {}
     with few_collections(), no_source_positions():
