@@ -159,7 +159,14 @@ def run(cfg: EnvironmentConfig) -> None:
             cluster.name,
             [
                 AddonSpec("coredns", versions.coredns),
-                AddonSpec("aws-ebs-csi-driver", versions.ebs_csi_driver, {}, ebs_csi.arn),
+                # Cost tags on every volume it creates (the add-on's configuration schema has
+                # controller.extraVolumeTags, the driver's --extra-tags).
+                AddonSpec(
+                    "aws-ebs-csi-driver",
+                    versions.ebs_csi_driver,
+                    {"controller": {"extraVolumeTags": cfg.controller_tags()}},
+                    ebs_csi.arn,
+                ),
             ],
             after=[nodes],
         ),

@@ -56,7 +56,13 @@ def run(cfg: EnvironmentConfig) -> None:
     on_cluster = pulumi.ResourceOptions(providers=[upstream.provider])
     flux = Flux("flux", FluxArgs(release, upstream.source_role_arn, cfg.is_production), on_cluster)
     configmap = EnvironmentConfigMap(
-        "environment", EnvironmentConfigMapArgs(upstream.configmap_data, flux), on_cluster
+        "environment",
+        EnvironmentConfigMapArgs(
+            upstream.configmap_data,
+            flux,
+            load_balancer_tags=cfg.controller_tags() if cfg.is_cloud else None,
+        ),
+        on_cluster,
     )
     sync = FluxSync(
         "flux-system",

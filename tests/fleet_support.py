@@ -324,6 +324,7 @@ def _cloud_placeholders(env: str) -> dict[str, str]:
         "AWS_LOAD_BALANCER_CONTROLLER_ROLE_ARN": f"{arn}:iam::{_ACCOUNT}:role/{prefix}-lbc",
         "EXTERNAL_DNS_ROLE_ARN": f"arn:aws:iam::{_ACCOUNT}:role/{prefix}-external-dns",
         "TARGET_DEREGISTRATION_DELAY_SECONDS": "30",
+        "FLEET_STATUS_REPOSITORY_URL": "https://github.com/example/landfall-fleet",
     }
     for service in SERVICES:
         values[envmap.service_key(service, "ROLE_ARN")] = (

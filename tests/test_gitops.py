@@ -142,8 +142,8 @@ def unwrap_secret(value: Any) -> Any:
 # --- the environment ConfigMap (pure) -----------------------------------------------------------
 
 
-def configmap_data(env: str, upstream) -> dict[str, str]:
-    cfg = config(raw_config(env), env)
+def configmap_data(env: str, upstream, raw: dict[str, Any] | None = None) -> dict[str, str]:
+    cfg = config(raw or raw_config(env), env)
     if not cfg.is_cloud:
         return environment_configmap_data(cfg, None, None)
     network = by_field(NetworkOutputs, upstream[env]["network"])
@@ -437,8 +437,8 @@ def test_objects_validate_against_the_flux_crds_and_kubernetes_schemas(variant, 
     flux = [r for r in plan.resources if ".toolkit.fluxcd.io/" in r.type]
     assert len(flux) == 2
     objects = [cr(r) for r in flux]
-    configmap = one(plan, CONFIGMAP).inputs
-    objects.append({k: configmap[k] for k in ("apiVersion", "kind", "metadata", "data")})
+    for configmap in of_type(plan, CONFIGMAP):
+        objects.append({k: configmap.inputs[k] for k in ("apiVersion", "kind", "metadata", "data")})
     for secret in of_type(plan, SECRET):
         obj = {k: secret.inputs[k] for k in ("apiVersion", "kind", "metadata", "type")}
         objects.append({**obj, "stringData": unwrap_secret(secret.inputs["stringData"])})
@@ -451,11 +451,11 @@ def test_objects_validate_against_the_flux_crds_and_kubernetes_schemas(variant, 
 
 def test_configmap_resource_is_the_contract_and_watched_by_flux(variant, gitops_plans, upstream):
     plan = gitops_plans[variant]
-    configmap = one(plan, CONFIGMAP)
+    configmap = one(plan, CONFIGMAP, "environment")
     metadata = configmap.inputs["metadata"]
     assert metadata["name"] == CONFIGMAP_NAME and metadata["namespace"] == "flux-system"
     assert metadata["labels"]["reconcile.fluxcd.io/watch"] == "Enabled"
-    assert configmap.inputs["data"] == configmap_data(env_of(variant), upstream)
+    assert configmap.inputs["data"] == configmap_data(env_of(variant), upstream, raw_of(variant))
     assert configmap.options["additionalSecretOutputs"] == []
 
 
@@ -463,7 +463,7 @@ def test_creation_order_release_then_configmap_and_source_then_kustomization(var
     plan = gitops_plans[variant]
     release = one(plan, RELEASE).urn
     source = one(plan, OCI_REPOSITORY if variant == "test-oci" else GIT_REPOSITORY)
-    configmap = one(plan, CONFIGMAP)
+    configmap = one(plan, CONFIGMAP, "environment")
     for resource in (configmap, source, *of_type(plan, SECRET)):
         assert release in resource.options["dependsOn"], resource.name
     kustomization = one(plan, KUSTOMIZATION)
@@ -599,3 +599,29 @@ def test_oci_source_follows_a_semver_range_or_pins_a_tag(ref, expected):
     spec = oci_repository_spec(gitops, "111111111111.dkr.ecr.eu-west-2.amazonaws.com")
     assert spec["ref"] == expected
     assert spec["provider"] == "aws"
+
+
+# --- the repository Flux marks with commit statuses ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "gitops,expected",
+    [
+        ({"url": "ssh://git@github.com/acme/fleet.git"}, "acme/fleet"),
+        ({"url": "ssh://git@github.com/acme/fleet"}, "acme/fleet"),
+        ({"url": "ssh://git@gitlab.com/acme/fleet.git"}, "example/landfall"),  # ci.repository
+        (
+            {"url": "ssh://git@github.com/acme/fleet.git", "statusRepository": "acme/other"},
+            "acme/other",
+        ),
+    ],
+)
+def test_the_status_repository_is_the_fleets_github_repository(gitops, expected) -> None:
+    from landfall.logic.envmap import status_repository
+
+    assert status_repository(config(raw_config("test", **gitops), "test")) == expected
+
+
+def test_a_status_repository_that_is_not_owner_slash_name_is_refused() -> None:
+    with pytest.raises(ConfigError, match="statusRepository"):
+        config(raw_config("test", statusRepository="https://github.com/acme/fleet"), "test")

@@ -230,8 +230,10 @@ def test_gitops_failures_reach_the_chat_from_every_platform_release(env: str) ->
     from fleet_support import cluster_kustomizations, cluster_objects
 
     objects = cluster_objects(env)
-    alert = next(o for o in objects if o["kind"] == "Alert")
-    provider = next(o for o in objects if o["kind"] == "Provider")
+    alert = next(
+        o for o in objects if o["kind"] == "Alert" and o["metadata"]["name"] == "gitops-failures"
+    )
+    provider = next(o for o in objects if o["kind"] == "Provider" and o["spec"]["type"] == "slack")
     assert alert["spec"]["providerRef"]["name"] == provider["metadata"]["name"]
     assert alert["spec"]["eventSeverity"] == "error"
     assert provider["spec"]["secretRef"]["name"] == "flux-chat-webhook"
@@ -259,3 +261,67 @@ def _services(env: str):
     from landfall.config import load_environment_file
 
     return load_environment_file(env, PROJECT_ROOT).services
+
+
+# --- cost tags on what the cluster's controllers create ------------------------------------------
+
+
+def test_volumes_and_load_balancers_the_controllers_create_carry_the_cost_tags(
+    env: str, env_plan
+) -> None:
+    import yaml
+    from fleet_support import cluster_objects
+
+    from landfall.logic.envmap import LOAD_BALANCER_TAGS_CONFIGMAP
+
+    plan = env_plan(env)
+    wanted = {"Environment": env, **plan.config.tags}
+    assert "CostCentre" in wanted
+    # EBS CSI driver: the add-on's controller.extraVolumeTags (its --extra-tags).
+    addon = one(plan.stacks["cluster"], "aws:eks/addon:Addon", "workload-addons-aws-ebs-csi-driver")
+    volume_tags = json.loads(addon.inputs["configurationValues"])["controller"]["extraVolumeTags"]
+    assert wanted.items() <= volume_tags.items()
+    # Load Balancer Controller: defaultTags from a ConfigMap of Helm values the HelmRelease reads.
+    values_map = one(
+        plan.stacks["gitops"], "kubernetes:core/v1:ConfigMap", "environment-load-balancer-tags"
+    )
+    assert values_map.inputs["metadata"]["name"] == LOAD_BALANCER_TAGS_CONFIGMAP
+    assert values_map.inputs["metadata"]["namespace"] == "kube-system"
+    default_tags = yaml.safe_load(values_map.inputs["data"]["values.yaml"])["defaultTags"]
+    assert wanted.items() <= default_tags.items()
+    release = next(
+        o
+        for o in cluster_objects(env)
+        if o["kind"] == "HelmRelease" and o["metadata"]["name"] == "aws-load-balancer-controller"
+    )
+    assert release["metadata"]["namespace"] == "kube-system"  # valuesFrom reads its own namespace
+    assert {
+        "kind": "ConfigMap",
+        "name": LOAD_BALANCER_TAGS_CONFIGMAP,
+        "valuesKey": "values.yaml",
+    } in (release["spec"]["valuesFrom"])
+    # The inline values are merged over valuesFrom: none of them may replace a cost tag.
+    assert not set(release["spec"]["values"]["defaultTags"]) & set(wanted)
+
+
+# --- commit statuses on the fleet repository -----------------------------------------------------
+
+
+def test_every_kustomizations_outcome_becomes_a_commit_status(env: str, env_plan) -> None:
+    from fleet_support import cluster_objects
+
+    objects = cluster_objects(env)
+    provider = next(o for o in objects if o["kind"] == "Provider" and o["spec"]["type"] == "github")
+    alert = next(
+        o
+        for o in objects
+        if o["kind"] == "Alert" and o["spec"]["providerRef"]["name"] == provider["metadata"]["name"]
+    )
+    assert alert["spec"]["eventSeverity"] == "info"  # successes too, so statuses turn green
+    assert alert["spec"]["eventSources"] == [{"kind": "Kustomization", "name": "*"}]
+    assert provider["spec"]["secretRef"]["name"] == "flux-github-token"
+    data = one(
+        env_plan(env).stacks["gitops"], "kubernetes:core/v1:ConfigMap", "environment"
+    ).inputs["data"]
+    # Pulumi.<env>.yaml's gitops.url is ssh://git@github.com/example/landfall-fleet.git.
+    assert data["FLEET_STATUS_REPOSITORY_URL"] == "https://github.com/example/landfall-fleet"

@@ -107,7 +107,7 @@ def test_a_new_service_gets_its_role_repositories_and_target_group(
     assert rules["alb-payments"] == 1 and rules["alb-accounts"] == 2
     role = one(cluster, "aws:iam/rolePolicy:RolePolicy", "service-accounts")
     assert "rds-db:connect" in role.inputs["policy"] and "es:ESHttp" not in role.inputs["policy"]
-    configmap = one(plan.stacks["gitops"], "kubernetes:core/v1:ConfigMap")
+    configmap = one(plan.stacks["gitops"], "kubernetes:core/v1:ConfigMap", "environment")
     assert configmap.inputs["data"]["DATABASE_SERVICES"].split() == ["payments", "accounts"]
 
 

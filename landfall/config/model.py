@@ -998,6 +998,16 @@ class GitopsConfig(Strict):
         description="One fleet artifact tag to pin, instead of `ociSemver`; `latest` is refused "
         "(an immutable tag cannot move).",
     )
+    status_repository: (
+        Annotated[str, _matching(_GITHUB_REPOSITORY, "GitHub repository", "example/landfall-fleet")]
+        | None
+    ) = Field(
+        None,
+        description="The GitHub `<owner>/<repo>` whose commits Flux marks with each "
+        "Kustomization's outcome (commit status, through the token in the Secret "
+        "`flux-system/flux-github-token`). Default: the repository of `url` when it is on "
+        "github.com, else `ci.repository` (the repository CI builds the `oci` artifact from).",
+    )
     interval: Duration = Field(
         "5m",
         description="How often Flux checks the source and reconciles the root Kustomization, "
@@ -1178,6 +1188,16 @@ class EnvironmentConfig(Strict):
                 [Problem(f"{NAMESPACE}:{section}", "is missing", f"add the {section} section")],
             )
         return value
+
+    def controller_tags(self) -> dict[str, str]:
+        """Tags for the AWS resources the cluster's controllers create (load balancers, EBS
+        volumes): not Pulumi's, so no provider default tags reach them; the same cost tags."""
+        return {
+            "Project": "landfall",
+            "Environment": self.environment,
+            "ManagedBy": "kubernetes",
+            **self.tags,
+        }
 
     def all_tags(self, layer: str) -> dict[str, str]:
         """Tags every AWS resource carries (through the provider's default tags)."""

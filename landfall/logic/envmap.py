@@ -8,6 +8,7 @@ UPPER_SNAKE. Per-service keys are ``<SERVICE>_ROLE_ARN`` and ``<SERVICE>_TARGET_
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,12 +55,16 @@ CLOUD_KEYS: tuple[str, ...] = (
     "AWS_LOAD_BALANCER_CONTROLLER_ROLE_ARN",
     "EXTERNAL_DNS_ROLE_ARN",
     "TARGET_DEREGISTRATION_DELAY_SECONDS",
+    "FLEET_STATUS_REPOSITORY_URL",
 )
 
 
 def service_key(service: str, suffix: str) -> str:
     return f"{service.upper().replace('-', '_')}_{suffix}"
 
+
+# Helm values of the AWS Load Balancer Controller's HelmRelease (valuesFrom), in kube-system.
+LOAD_BALANCER_TAGS_CONFIGMAP = "landfall-load-balancer-tags"
 
 # --- the ConfigMap's data -----------------------------------------------------------------------
 
@@ -109,6 +114,24 @@ def secrets_prefix(environment: str) -> str:
     """Where this environment's secrets live in Secrets Manager: ``<env>/<service>/...``, one
     folder per service, matched by that service's IAM role only (R19)."""
     return environment
+
+
+def status_repository(cfg: EnvironmentConfig) -> str:
+    """The GitHub ``<owner>/<repo>`` whose commits Flux marks with each Kustomization's outcome:
+    ``gitops.statusRepository``, else the github.com repository Flux clones, else the repository
+    CI builds the fleet artifact from (``ci.repository``, required in the cloud)."""
+    gitops = cfg.require("gitops", cfg.gitops)
+    if gitops.status_repository:
+        return gitops.status_repository
+    if gitops.source == "git" and gitops.url:
+        cloned = _GITHUB_SSH_URL.fullmatch(gitops.url)
+        if cloned:
+            return cloned["repository"]
+    return cfg.require("ci", cfg.ci).repository
+
+
+# ssh://git@github.com/<owner>/<repo>[.git], the form gitops.url takes for a GitHub repository.
+_GITHUB_SSH_URL = re.compile(r"ssh://git@github\.com/(?P<repository>[^/]+/[^/]+?)(?:\.git)?/?")
 
 
 def database_services(cfg: EnvironmentConfig) -> str:
@@ -181,6 +204,7 @@ def environment_configmap_data(
         "AWS_LOAD_BALANCER_CONTROLLER_ROLE_ARN": str(cluster["load_balancer_controller_role_arn"]),
         "EXTERNAL_DNS_ROLE_ARN": str(cluster["external_dns_role_arn"]),
         "TARGET_DEREGISTRATION_DELAY_SECONDS": str(DEREGISTRATION_DELAY_SECONDS),
+        "FLEET_STATUS_REPOSITORY_URL": f"https://github.com/{status_repository(cfg)}",
     }
     per_service = (
         ("ROLE_ARN", "cluster", "serviceRoleArns", cluster["service_role_arns"] or {}),
