@@ -42,6 +42,7 @@ from landfall.program.iam import (
     EBS_CSI_POLICIES,
     VPC_CNI_POLICIES,
     Statement,
+    cluster_autoscaler_policy,
     ebs_csi_kms_policy,
     ecr_pull_policy,
     external_dns_policy,
@@ -194,6 +195,12 @@ def run(cfg: EnvironmentConfig) -> None:
         "external-dns",
         policy=external_dns_policy([network.hosted_zone_arn]),
     )
+    cluster_autoscaler = workload_role(
+        "cluster-autoscaler",
+        "kube-system",
+        "cluster-autoscaler",
+        policy=cluster_autoscaler_policy(region, account, cluster.name),
+    )
     flux_source = workload_role(
         "flux-source-controller",
         "flux-system",
@@ -275,6 +282,7 @@ def run(cfg: EnvironmentConfig) -> None:
             kubeconfig=cluster.kubeconfig,
             load_balancer_controller_role_arn=load_balancer_controller.arn,
             external_dns_role_arn=external_dns.arn,
+            cluster_autoscaler_role_arn=cluster_autoscaler.arn,
             ebs_csi_driver_role_arn=ebs_csi.arn,
             vpc_cni_role_arn=vpc_cni.arn,
             flux_source_role_arn=flux_source.arn,

@@ -323,6 +323,7 @@ def _cloud_placeholders(env: str) -> dict[str, str]:
         "EBS_KMS_KEY_ARN": f"{arn}:kms:{_REGION}:{_ACCOUNT}:key/0a1b2c3d-4e5f-6071-8293",
         "AWS_LOAD_BALANCER_CONTROLLER_ROLE_ARN": f"{arn}:iam::{_ACCOUNT}:role/{prefix}-lbc",
         "EXTERNAL_DNS_ROLE_ARN": f"arn:aws:iam::{_ACCOUNT}:role/{prefix}-external-dns",
+        "CLUSTER_AUTOSCALER_ROLE_ARN": f"arn:aws:iam::{_ACCOUNT}:role/{prefix}-autoscaler",
         "TARGET_DEREGISTRATION_DELAY_SECONDS": "30",
         "FLEET_STATUS_REPOSITORY_URL": "https://github.com/example/landfall-fleet",
     }
@@ -779,6 +780,11 @@ class ManifestValidator:
 ALLOWED_OVERLAY_DIFFERENCES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("HelmRelease", re.compile(r"spec\.chart\.spec\.version")),
     ("HelmRelease", re.compile(r"spec\.values\.(.+\.)?replicaCount")),
+    # Replica counts as a range: a service's HPA (on, and its bounds) per environment.
+    (
+        "HelmRelease",
+        re.compile(r"spec\.values\.(.+\.)?autoscaling\.(enabled|minReplicas|maxReplicas)"),
+    ),
     ("HelmRelease", re.compile(r"spec\.values\.(.+\.)?resources\.(requests|limits)\.memory")),
     ("HelmRelease", re.compile(r"spec\.values\.(.+\.)?image\.tag")),
     ("Deployment|StatefulSet", re.compile(r"spec\.replicas")),

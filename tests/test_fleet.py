@@ -470,6 +470,8 @@ def test_cloud_apps_wait_only_for_what_they_need(env: str) -> None:
         "aws-load-balancer-controller",
         "external-dns",
         "bottlerocket-update-operator",
+        "cluster-autoscaler",
+        "metrics-server",
     }
     configs = by_path["infrastructure/configs/cloud"]
     apps = by_path[f"apps/{env}"]

@@ -325,3 +325,116 @@ def test_every_kustomizations_outcome_becomes_a_commit_status(env: str, env_plan
     ).inputs["data"]
     # Pulumi.<env>.yaml's gitops.url is ssh://git@github.com/example/landfall-fleet.git.
     assert data["FLEET_STATUS_REPOSITORY_URL"] == "https://github.com/example/landfall-fleet"
+
+
+# --- autoscaling --------------------------------------------------------------------------------
+
+# Labels the Cluster Autoscaler ignores itself when it compares node groups on AWS (upstream
+# cluster-autoscaler-1.35.0: processors/nodegroupset/aws_nodegroups.go and the basic set of
+# compare_nodegroups.go, as far as the labels our nodes can carry go).
+AUTOSCALER_IGNORES = {
+    "alpha.eksctl.io/instance-id",
+    "alpha.eksctl.io/nodegroup-name",
+    "eks.amazonaws.com/nodegroup",
+    "k8s.amazonaws.com/eniConfig",
+    "lifecycle",
+    "topology.ebs.csi.aws.com/zone",
+    "topology.k8s.aws/zone-id",
+    "kubernetes.io/hostname",
+    "topology.kubernetes.io/zone",
+    "topology.kubernetes.io/region",
+    "failure-domain.beta.kubernetes.io/zone",
+    "failure-domain.beta.kubernetes.io/region",
+}
+
+
+def autoscaler_release(env: str) -> dict[str, Any]:
+    from fleet_support import cluster_objects
+
+    return next(
+        o
+        for o in cluster_objects(env)
+        if o["kind"] == "HelmRelease" and o["metadata"]["name"] == "cluster-autoscaler"
+    )
+
+
+def test_the_autoscaler_balances_the_per_zone_node_groups(env: str, env_plan) -> None:
+    """R6 under autoscaling: the per-zone groups only scale together when the autoscaler finds
+    them similar, which needs every node label that differs between them ignored."""
+    groups = of_type(env_plan(env).stacks["cluster"], "aws:eks/nodeGroup:NodeGroup")
+    labels = [g.inputs["labels"] for g in groups]
+    differing = {k for k in set().union(*labels) if len({str(g.get(k)) for g in labels}) > 1}
+    assert differing  # landfall.io/node-group names the zone
+    flags = autoscaler_release(env)["spec"]["values"]["extraArgs"]
+    ignored = {v for k, v in flags.items() if k.split("_")[0] == "balancing-ignore-label"}
+    assert flags["balance-similar-node-groups"] is True
+    assert differing <= ignored | AUTOSCALER_IGNORES, differing - ignored
+
+
+def test_node_group_sizes_are_left_to_the_autoscaler(env: str, env_plan) -> None:
+    plan = env_plan(env)
+    for group in of_type(plan.stacks["cluster"], "aws:eks/nodeGroup:NodeGroup"):
+        assert group.options["ignoreChanges"] == ["scalingConfig.desiredSize"]
+        scaling = group.inputs["scalingConfig"]
+        nodes = plan.config.cluster.nodes
+        assert (scaling["minSize"], scaling["maxSize"]) == (nodes.min_size, nodes.max_size)
+        assert scaling["minSize"] < scaling["maxSize"]  # room to scale
+
+
+def test_the_autoscaler_runs_the_clusters_minor_version(env: str, env_plan) -> None:
+    """The autoscaler's minor version must equal the cluster's (its FAQ): the chart's default
+    image (schemas/charts/cluster-autoscaler) unless the release overrides it."""
+    import yaml
+    from project import PROJECT_ROOT
+
+    chart = yaml.safe_load(
+        (PROJECT_ROOT / "schemas/charts/cluster-autoscaler/values.yaml").read_text()
+    )
+    values = autoscaler_release(env)["spec"]["values"]
+    tag = (values.get("image") or {}).get("tag") or chart["image"]["tag"]
+    minor = ".".join(tag.lstrip("v").split(".")[:2])
+    assert minor == env_plan(env).config.cluster.kubernetes_version
+
+
+def test_the_autoscaler_resizes_only_this_clusters_node_groups(env: str, env_plan) -> None:
+    """The role's policy, evaluated: its documented calls are allowed on this cluster's groups
+    (the tags EKS puts on a managed node group's Auto Scaling group) and refused on another's."""
+    from iam_decisions import allowed
+
+    plan = env_plan(env)
+    policy = one(plan.stacks["cluster"], "aws:iam/rolePolicy:RolePolicy", "cluster-autoscaler")
+    document = policy.inputs["policy"]
+    cluster = plan.config.name_prefix
+    region, account = plan.config.region, plan.config.account_id
+    group = f"arn:aws:autoscaling:{region}:{account}:autoScalingGroup:1:autoScalingGroupName/eks-x"
+
+    def tags(name: str) -> dict[str, str]:
+        return {
+            "autoscaling:ResourceTag/eks:cluster-name": name,
+            "autoscaling:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true",
+        }
+
+    for action in (
+        "autoscaling:DescribeAutoScalingGroups",
+        "autoscaling:DescribeAutoScalingInstances",
+        "autoscaling:DescribeLaunchConfigurations",
+        "autoscaling:DescribeScalingActivities",
+        "ec2:DescribeInstanceTypes",
+        "ec2:DescribeLaunchTemplateVersions",
+        "ec2:DescribeImages",
+        "ec2:GetInstanceTypesFromInstanceRequirements",
+    ):
+        assert allowed([document], action, "*"), action
+    node_group = (
+        f"arn:aws:eks:{plan.config.region}:{plan.config.account_id}:nodegroup/{cluster}/g/1"
+    )
+    assert allowed([document], "eks:DescribeNodegroup", node_group)
+    assert not allowed([document], "eks:DescribeNodegroup", node_group.replace(cluster, "other"))
+    for action in (
+        "autoscaling:SetDesiredCapacity",
+        "autoscaling:TerminateInstanceInAutoScalingGroup",
+    ):
+        assert allowed([document], action, group, tags(cluster)), action
+        assert not allowed([document], action, group, tags("other-cluster")), action
+        assert not allowed([document], action, group, {}), action
+    assert not allowed([document], "autoscaling:UpdateAutoScalingGroup", group, tags(cluster))

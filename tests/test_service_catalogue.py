@@ -4,6 +4,7 @@ sixty services stay fast to plan and build."""
 
 from __future__ import annotations
 
+import json
 import resource
 import shutil
 import subprocess
@@ -175,9 +176,42 @@ def test_manifests_without_a_service_and_wrong_sizes_fail_the_check(tmp_path: Pa
     (root / "fleet/apps/base/ghost").mkdir()
     overlay = root / "fleet/apps/prod/payments.yaml"
     overlay.write_text(overlay.read_text().replace("replicaCount: 3", "replicaCount: 4"))
+    test_overlay = root / "fleet/apps/test/payments.yaml"
+    test_overlay.write_text(test_overlay.read_text().replace("maxReplicas: 4", "maxReplicas: 8"))
     problems = check_services(root)
     assert any("fleet/apps/base/ghost/: no service ghost" in p for p in problems)
     assert any("replicaCount is 4, the catalogue says 3" in p for p in problems)
+    assert any(
+        "test/payments.yaml: autoscaling is" in p and "'maxReplicas': 4" in p for p in problems
+    )
+
+
+@pytest.mark.parametrize(
+    "sizing",
+    [{"maxReplicas": 4}, {"replicas": 1, "maxReplicas": 4}, {"replicas": 5, "maxReplicas": 4}],
+)
+def test_an_autoscaling_range_needs_replicas_between_two_and_its_maximum(sizing) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="maxReplicas 4 needs replicas between 2 and 4"):
+        CatalogueEntry.model_validate(
+            {"name": "svc", "team": "t", "environments": {"test": sizing}}
+        )
+
+
+def test_a_new_service_scales_with_an_hpa_in_the_cloud(with_accounts: Path) -> None:
+    """`service new` gives the cloud overlays the chart's HPA (the payments chart's
+    `autoscaling`, valid against its schema) and keeps local at a fixed count."""
+    import jsonschema
+
+    schema = json.loads((with_accounts / "fleet/charts/accounts/values.schema.json").read_text())
+    for env, bounds in (("test", (2, 4)), ("prod", (3, 6))):
+        release = yaml.safe_load((with_accounts / f"fleet/apps/{env}/accounts.yaml").read_text())
+        autoscaling = release["spec"]["values"]["autoscaling"]
+        assert autoscaling == {"enabled": True, "minReplicas": bounds[0], "maxReplicas": bounds[1]}
+        jsonschema.validate(autoscaling, schema["properties"]["autoscaling"])
+    local = (with_accounts / "fleet/apps/local/accounts").rglob("*.yaml")
+    assert not any("autoscaling" in path.read_text() for path in local)
 
 
 def test_services_in_the_settings_are_refused(tmp_path: Path) -> None:

@@ -138,7 +138,14 @@ class NodeGroups(Component):
                 launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
                     id=template.id, version=template.latest_version.apply(str)
                 ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[role, *previous]),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[role, *previous],
+                    # The Cluster Autoscaler owns the group's size once it exists: desiredSize
+                    # only sets the first size, and an `up` never resets what it scaled to
+                    # (min and max still come from the settings).
+                    ignore_changes=["scalingConfig.desiredSize"],
+                ),
             )
             self.groups.append(group)
             previous = [group]

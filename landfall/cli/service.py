@@ -27,7 +27,12 @@ def _new(args: argparse.Namespace) -> int:
 
     root = find_project(args.cwd)
     catalogue = load_catalogue(catalogue_path(root))
-    sizing = {"test": {"replicas": 2}, "prod": {"replicas": 3}, "local": {}}
+    # An HPA in the cloud (2-4 pods in test, 3-6 in prod); a fixed count locally.
+    sizing = {
+        "test": {"replicas": 2, "maxReplicas": 4},
+        "prod": {"replicas": 3, "maxReplicas": 6},
+        "local": {},
+    }
     try:
         entry = CatalogueEntry.model_validate(
             {

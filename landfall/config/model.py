@@ -729,13 +729,22 @@ class NodeGroupConfig(Strict):
         "(Graviton) or all x86_64, which selects the Bottlerocket AMI type. With SPOT, sizes at "
         "most one step apart (large with xlarge).",
     )
-    min_size: int = Field(ge=0, le=100, description="Fewest nodes in each group (per AZ).")
+    min_size: int = Field(
+        ge=0,
+        le=100,
+        description="Fewest nodes in each group (per AZ); the Cluster Autoscaler never goes below.",
+    )
     desired_size: int = Field(
         ge=0,
         le=100,
-        description="Nodes each group runs; `minSize` ≤ `desiredSize` ≤ `maxSize`.",
+        description="Nodes each group starts with; `minSize` ≤ `desiredSize` ≤ `maxSize`. Only "
+        "the first size: afterwards the Cluster Autoscaler sets it, and `up` leaves it alone.",
     )
-    max_size: int = Field(ge=1, le=100, description="Most nodes in each group (per AZ).")
+    max_size: int = Field(
+        ge=1,
+        le=100,
+        description="Most nodes in each group (per AZ); the Cluster Autoscaler's ceiling.",
+    )
     disk_size_gb: int = Field(
         50,
         ge=20,
@@ -874,6 +883,25 @@ class ServiceSizing(Strict):
         description="Memory request and limit of each pod in this environment, e.g. `256Mi` "
         "(the fleet overlay's `resources.memory`); unset: the chart's default.",
     )
+    max_replicas: int | None = Field(
+        None,
+        ge=2,
+        le=100,
+        description="With it, a HorizontalPodAutoscaler scales the service on CPU between "
+        "`replicas` (at least 2, so its PodDisruptionBudget lets nodes drain) and this many pods "
+        "(the fleet overlay's `autoscaling`); unset: a fixed `replicas`.",
+    )
+
+    @model_validator(mode="after")
+    def _autoscaling_range(self) -> ServiceSizing:
+        if self.max_replicas is not None and (
+            self.replicas is None or not 2 <= self.replicas <= self.max_replicas
+        ):
+            raise ValueError(
+                f"maxReplicas {self.max_replicas} needs replicas between 2 and "
+                f"{self.max_replicas} (the autoscaler's minimum); set replicas, e.g. 2"
+            )
+        return self
 
 
 class ServiceTraits(Strict):

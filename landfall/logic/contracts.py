@@ -107,6 +107,8 @@ class ClusterOutputs:
     kubeconfig: Any
     load_balancer_controller_role_arn: Any
     external_dns_role_arn: Any
+    # Cluster Autoscaler: resizes this cluster's managed node groups only.
+    cluster_autoscaler_role_arn: Any
     ebs_csi_driver_role_arn: Any
     vpc_cni_role_arn: Any
     # Flux source-controller: pulls the fleet OCI artifact and Helm charts from ECR (R3).

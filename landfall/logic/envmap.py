@@ -54,6 +54,7 @@ CLOUD_KEYS: tuple[str, ...] = (
     "EBS_KMS_KEY_ARN",
     "AWS_LOAD_BALANCER_CONTROLLER_ROLE_ARN",
     "EXTERNAL_DNS_ROLE_ARN",
+    "CLUSTER_AUTOSCALER_ROLE_ARN",
     "TARGET_DEREGISTRATION_DELAY_SECONDS",
     "FLEET_STATUS_REPOSITORY_URL",
 )
@@ -106,6 +107,7 @@ CLUSTER_FIELDS: tuple[str, ...] = (
     "node_security_group_id",
     "load_balancer_controller_role_arn",
     "external_dns_role_arn",
+    "cluster_autoscaler_role_arn",
     "service_role_arns",
 )
 
@@ -203,6 +205,7 @@ def environment_configmap_data(
         "EBS_KMS_KEY_ARN": str(network["data_kms_key_arn"]),
         "AWS_LOAD_BALANCER_CONTROLLER_ROLE_ARN": str(cluster["load_balancer_controller_role_arn"]),
         "EXTERNAL_DNS_ROLE_ARN": str(cluster["external_dns_role_arn"]),
+        "CLUSTER_AUTOSCALER_ROLE_ARN": str(cluster["cluster_autoscaler_role_arn"]),
         "TARGET_DEREGISTRATION_DELAY_SECONDS": str(DEREGISTRATION_DELAY_SECONDS),
         "FLEET_STATUS_REPOSITORY_URL": f"https://github.com/{status_repository(cfg)}",
     }

@@ -591,6 +591,64 @@ def external_dns_policy(zone_arns: list[pulumi.Input[str]]) -> list[Statement]:
     ]
 
 
+def cluster_autoscaler_policy(
+    region: str, account_id: str, cluster_name: pulumi.Input[str]
+) -> list[Statement]:
+    """Cluster Autoscaler (issue 16): read every Auto Scaling group and instance type (the
+    describe calls take no resource), but resize and shrink only this cluster's managed node
+    groups: EKS tags their groups ``eks:cluster-name`` and ``k8s.io/cluster-autoscaler/enabled``.
+    The calls are those of the autoscaler's AWS README ("Full Cluster Autoscaler Features
+    Policy", cluster-autoscaler-1.35.0), narrowed by those tags as the README advises."""
+    return [
+        Statement(
+            sid="DiscoverGroupsAndInstanceTypes",
+            effect="Allow",
+            actions=[
+                "autoscaling:DescribeAutoScalingGroups",
+                "autoscaling:DescribeAutoScalingInstances",
+                "autoscaling:DescribeLaunchConfigurations",
+                "autoscaling:DescribeScalingActivities",
+                "ec2:DescribeImages",
+                "ec2:DescribeInstanceTypes",
+                "ec2:DescribeLaunchTemplateVersions",
+                "ec2:GetInstanceTypesFromInstanceRequirements",
+            ],
+            resources=["*"],
+        ),
+        Statement(
+            sid="ReadOwnNodeGroups",
+            effect="Allow",
+            actions=["eks:DescribeNodegroup"],
+            resources=[
+                pulumi.Output.concat(
+                    "arn:aws:eks:", region, ":", account_id, ":nodegroup/", cluster_name, "/*"
+                )
+            ],
+        ),
+        Statement(
+            sid="ResizeOwnNodeGroups",
+            effect="Allow",
+            actions=[
+                "autoscaling:SetDesiredCapacity",
+                "autoscaling:TerminateInstanceInAutoScalingGroup",
+            ],
+            resources=["*"],
+            conditions=[
+                Condition(
+                    test="StringEquals",
+                    variable="autoscaling:ResourceTag/eks:cluster-name",
+                    values=[cluster_name],
+                ),
+                Condition(
+                    test="StringEquals",
+                    variable="autoscaling:ResourceTag/k8s.io/cluster-autoscaler/enabled",
+                    values=["true"],
+                ),
+            ],
+        ),
+    ]
+
+
 def decrypt_through_secrets_manager(region: str, key_arn: pulumi.Input[str]) -> Statement:
     """Decrypt with the secrets key only inside Secrets Manager's calls (kms:ViaService)."""
     return Statement(

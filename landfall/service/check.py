@@ -20,6 +20,7 @@ from landfall.service.layout import (
     local_dir,
     overlay_file,
 )
+from landfall.service.scaffold import autoscaling_values
 
 
 def _list(path: Path, section: str) -> list[Any]:
@@ -45,6 +46,14 @@ def _sizing_problems(root: Path, entry: CatalogueEntry, env: str) -> list[str]:
             f"{where}: replicaCount is {values.get('replicaCount')!r}, the catalogue says "
             f"{sizing.replicas} (services.yaml {entry.name}.environments.{env}.replicas)"
         )
+    if sizing.max_replicas is not None:
+        wanted = autoscaling_values(sizing)
+        scaling = {k: (values.get("autoscaling") or {}).get(k) for k in wanted}
+        if scaling != wanted:
+            problems.append(
+                f"{where}: autoscaling is {scaling}, the catalogue says {wanted} (services.yaml "
+                f"{entry.name}.environments.{env}.replicas and maxReplicas)"
+            )
     if sizing.memory is not None:
         resources = values.get("resources") or {}
         for kind in ("requests", "limits"):

@@ -20,6 +20,7 @@ from landfall.config import (
 )
 from landfall.config.catalogue import SERVICES_KEY, Catalogue, CatalogueEntry
 from landfall.config.load import with_catalogue
+from landfall.config.model import ServiceSizing
 from landfall.logic.envmap import service_key
 from landfall.service.layout import (
     base_dir,
@@ -322,6 +323,11 @@ def cloud_files(entry: CatalogueEntry) -> dict[str, str]:
     return files
 
 
+def autoscaling_values(sizing: ServiceSizing) -> dict[str, Any]:
+    """The chart's ``autoscaling`` values for a catalogue sizing with ``maxReplicas``."""
+    return {"enabled": True, "minReplicas": sizing.replicas, "maxReplicas": sizing.max_replicas}
+
+
 def overlay(entry: CatalogueEntry, env: str) -> str:
     """apps/<env>/<name>.yaml: the chart range and the catalogue's sizing for ``env``."""
     sizing = entry.environments[env]  # type: ignore[index]
@@ -333,6 +339,8 @@ def overlay(entry: CatalogueEntry, env: str) -> str:
             "requests": {"memory": sizing.memory},
             "limits": {"memory": sizing.memory},
         }
+    if sizing.max_replicas is not None:
+        values["autoscaling"] = autoscaling_values(sizing)
     spec: dict[str, Any] = {"chart": {"spec": {"version": FIRST_CHART_RANGE}}}
     if values:
         spec["values"] = values
