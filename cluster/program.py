@@ -21,9 +21,11 @@ from components.cluster.cluster_addons import AddonSpec, ClusterAddons, ClusterA
 from components.cluster.cluster_rbac import ClusterRbac, ClusterRbacArgs
 from components.cluster.eks_cluster import EksCluster, EksClusterArgs
 from components.cluster.node_groups import NodeGroups, NodeGroupsArgs
+from components.cluster.observability import ClusterObservability, ClusterObservabilityArgs
 from components.shared.iam_role import IamRole, IamRoleArgs
 from functions.data_access import handler as data_access
 from landfall.config import EnvironmentConfig
+from landfall.logic.alarms import cluster_alarms
 from landfall.logic.contracts import BootstrapOutputs, ClusterOutputs, NetworkOutputs
 from landfall.logic.eks import notifier_subjects
 from landfall.logic.envmap import secrets_prefix
@@ -42,6 +44,7 @@ from landfall.program.iam import (
     EBS_CSI_POLICIES,
     VPC_CNI_POLICIES,
     Statement,
+    cloudwatch_observability_policy,
     cluster_autoscaler_policy,
     ebs_csi_kms_policy,
     ecr_pull_policy,
@@ -170,6 +173,57 @@ def run(cfg: EnvironmentConfig) -> None:
                 ),
             ],
             after=[nodes],
+        ),
+        opts,
+    )
+    observe = cfg.observability
+    observability = ClusterObservability(
+        "observability",
+        ClusterObservabilityArgs(
+            cluster_name=cfg.name_prefix,
+            kms_key_arn=network.data_kms_key_arn,
+            retention_days=observe.log_retention_days,
+            container_logs=observe.container_logs,
+            topic_arn=network.alarm_topic_arn,
+            alarms=cluster_alarms(
+                cfg.name_prefix, cfg.name_prefix, cfg.alarms, gitops_errors=observe.container_logs
+            ),
+        ),
+        opts,
+    )
+    cloudwatch_agent = workload_role(
+        "cloudwatch-observability",
+        "amazon-cloudwatch",
+        "cloudwatch-agent",
+        policy=cloudwatch_observability_policy(region, account, cfg.name_prefix),
+    )
+    ClusterAddons(
+        "observability-addons",
+        ClusterAddonsArgs(
+            cluster.name,
+            [
+                # Enhanced Container Insights (the node, pod and OOM metrics the alarms read);
+                # an agent configuration of its own also leaves Application Signals off.
+                AddonSpec(
+                    "amazon-cloudwatch-observability",
+                    versions.cloudwatch_observability,
+                    {
+                        "containerLogs": {"enabled": observe.container_logs},
+                        "agent": {
+                            "config": {
+                                "logs": {
+                                    "metrics_collected": {
+                                        "kubernetes": {"enhanced_container_insights": True}
+                                    }
+                                }
+                            }
+                        },
+                    },
+                    cloudwatch_agent.arn,
+                ),
+            ],
+            # Its log groups first: the writers would create them unencrypted.
+            after=[nodes, observability],
         ),
         opts,
     )

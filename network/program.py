@@ -209,7 +209,7 @@ def run(cfg: EnvironmentConfig) -> None:
         opts,
     )
     alarms = cfg.alarms
-    Alarms(
+    alarm_topic = Alarms(
         "alarms",
         AlarmsArgs(
             name_prefix=cfg.name_prefix,
@@ -307,6 +307,7 @@ def run(cfg: EnvironmentConfig) -> None:
             search_security_group_id=domain.security_group_id,
             search_master_role_arn=domain.master_role_arn,
             data_access_function_name=data_access.function_name,
+            alarm_topic_arn=alarm_topic.topic_arn,
             ecr_registry=ecr.registry,
             image_repository_urls=ecr.image_urls,
             chart_repository_urls=ecr.chart_urls,

@@ -52,6 +52,9 @@ WORKLOAD_ROLES = {
     "aws-load-balancer-controller": ("kube-system", "aws-load-balancer-controller"),
     "external-dns": ("external-dns", "external-dns"),
     "flux-source-controller": ("flux-system", "source-controller"),
+    "cluster-autoscaler": ("kube-system", "cluster-autoscaler"),
+    # The add-on's agent and Fluent Bit share this service account (its chart's templates).
+    "cloudwatch-observability": ("amazon-cloudwatch", "cloudwatch-agent"),
     "service-payments": ("payments", "payments"),
 }
 
@@ -413,6 +416,7 @@ def test_add_ons_are_pinned_per_kubernetes_version(plan, cfg):
         "kube-proxy": versions.kube_proxy,
         "coredns": versions.coredns,
         "aws-ebs-csi-driver": versions.ebs_csi_driver,
+        "amazon-cloudwatch-observability": versions.cloudwatch_observability,
     }
     for addon in of_type(plan, ADDON):
         assert addon.inputs["clusterName"] == cfg.name_prefix

@@ -527,6 +527,7 @@ def test_pinned_add_on_versions_are_checked_against_what_eks_offers(fake_aws: No
         "kube-proxy": [pins.kube_proxy, "v1.35.0-eksbuild.1"],
         "coredns": [pins.coredns],
         "aws-ebs-csi-driver": ["v1.50.0-eksbuild.1"],  # not the pinned one
+        "amazon-cloudwatch-observability": [pins.cloudwatch_observability],
     }
     clients = clients_for(cfg)
     clients.override("eks", EksAddons(clients("eks"), offered))

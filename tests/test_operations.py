@@ -72,16 +72,25 @@ def test_every_stateful_and_shared_resource_has_its_alarms(env: str, net) -> Non
     assert all("TargetGroup" in a.inputs["dimensions"] for a in unhealthy)
 
 
-def test_alarm_values_are_ones_cloudwatch_accepts(net) -> None:
+def test_alarm_values_are_ones_cloudwatch_accepts(env: str, env_plan) -> None:
     shapes = _shapes("cloudwatch", ("ComparisonOperator", "Statistic"))
     comparisons = set(shapes["ComparisonOperator"]["enum"])
     statistics = set(shapes["Statistic"]["enum"])
-    alarms = of_type(net, ALARM)
-    assert len(alarms) >= 13
+    stacks = env_plan(env).stacks
+    alarms = of_type(stacks["network"], ALARM) + of_type(stacks["cluster"], ALARM)
+    assert len(alarms) >= 17
     for alarm in alarms:
         assert alarm.inputs["comparisonOperator"] in comparisons, alarm.name
-        assert alarm.inputs["statistic"] in statistics, alarm.name
-        period = alarm.inputs["period"]
+        queries = alarm.inputs.get("metricQueries")
+        if queries:  # metric math: the metric's fields live in its query (PutMetricAlarm)
+            assert not {"metricName", "statistic", "period"} & set(alarm.inputs), alarm.name
+            [metric] = [q["metric"] for q in queries if "metric" in q]
+            assert metric["stat"] in statistics, alarm.name
+            assert [q["id"] for q in queries if q.get("returnData")] == ["e"], alarm.name
+            period = metric["period"]
+        else:
+            assert alarm.inputs["statistic"] in statistics, alarm.name
+            period = alarm.inputs["period"]
         assert period in (10, 30) or period % 60 == 0, alarm.name  # PutMetricAlarm's rule
         assert alarm.inputs["treatMissingData"] in {
             "breaching",
@@ -438,3 +447,147 @@ def test_the_autoscaler_resizes_only_this_clusters_node_groups(env: str, env_pla
         assert not allowed([document], action, group, tags("other-cluster")), action
         assert not allowed([document], action, group, {}), action
     assert not allowed([document], "autoscaling:UpdateAutoScalingGroup", group, tags(cluster))
+
+
+# --- logs and Container Insights --------------------------------------------------------------
+
+
+def cluster_stack(env_plan, env: str):
+    return env_plan(env).stacks["cluster"]
+
+
+def test_container_logs_land_in_encrypted_expiring_groups_created_first(env: str, env_plan) -> None:
+    """The add-on's writers would create their groups unencrypted and kept forever: the
+    cluster stack creates all four first (data key, the environment's retention), and the
+    add-on waits for them."""
+    plan = env_plan(env)
+    cluster = plan.stacks["cluster"]
+    name = plan.config.name_prefix
+    groups = {
+        g.inputs["name"]: g
+        for g in of_type(cluster, "aws:cloudwatch/logGroup:LogGroup")
+        if g.inputs["name"].startswith("/aws/containerinsights/")
+    }
+    assert set(groups) == {
+        f"/aws/containerinsights/{name}/{kind}"
+        for kind in ("application", "dataplane", "host", "performance")
+    }
+    data_key = plan.stacks["network"].outputs["dataKmsKeyArn"]
+    for group in groups.values():
+        assert group.inputs["kmsKeyId"] == data_key
+        assert group.inputs["retentionInDays"] == plan.config.observability.log_retention_days
+    assert plan.config.observability.log_retention_days == {"test": 30, "prod": 365}[env]
+    addon = one(
+        cluster, "aws:eks/addon:Addon", "observability-addons-amazon-cloudwatch-observability"
+    )
+    assert {g.urn for g in groups.values()} <= set(addon.options["dependsOn"])
+    config = json.loads(addon.inputs["configurationValues"])
+    assert config["containerLogs"] == {"enabled": True}
+    kubernetes = config["agent"]["config"]["logs"]["metrics_collected"]["kubernetes"]
+    assert kubernetes == {"enhanced_container_insights": True}  # the alarms' metrics
+    role = one(cluster, "aws:iam/role:Role", "cloudwatch-observability")
+    assert addon.inputs["serviceAccountRoleArn"].startswith("arn:aws:iam::")
+    assert "amazon-cloudwatch:cloudwatch-agent" in role.inputs["assumeRolePolicy"]
+
+
+def test_the_agents_role_allows_its_documented_calls_on_this_clusters_groups_only(
+    env: str, env_plan
+) -> None:
+    """Least privilege that does not break the agent: every call of AWS's
+    CloudWatchAgentServerPolicy (the add-on's documented policy) is allowed on this cluster's
+    Container Insights groups, except the few it cannot need here (named in
+    landfall/program/iam.py); other groups and metric namespaces are refused."""
+    from iam_decisions import allowed, managed_policy
+
+    from landfall.program.iam import CLOUDWATCH_AGENT_CALLS_NOT_NEEDED
+
+    plan = env_plan(env)
+    cfg = plan.config
+    policy = one(
+        plan.stacks["cluster"], "aws:iam/rolePolicy:RolePolicy", "cloudwatch-observability"
+    )
+    ours = [policy.inputs["policy"]]
+    logs = f"arn:aws:logs:{cfg.region}:{cfg.account_id}:log-group"
+    group = f"{logs}:/aws/containerinsights/{cfg.name_prefix}/application"
+    stream = f"{group}:log-stream:ip-10-0-0-1.application"
+    documented = json.loads(managed_policy("arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"))
+    actions = [
+        action
+        for statement in documented["Statement"]
+        for action in (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        if not action.startswith(CLOUDWATCH_AGENT_CALLS_NOT_NEEDED)
+    ]
+    assert "logs:PutLogEvents" in actions and "cloudwatch:PutMetricData" in actions
+    namespace = {"cloudwatch:namespace": "ContainerInsights"}
+    for action in actions:
+        resource = stream if action == "logs:PutLogEvents" else group
+        if not action.startswith("logs:"):
+            resource = "*"
+        assert allowed(ours, action, resource, namespace), action
+    other = group.replace(cfg.name_prefix, "someone-else")
+    assert not allowed(ours, "logs:PutLogEvents", f"{other}:log-stream:x")
+    assert not allowed(ours, "cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": "AWS/EC2"})
+    assert not allowed(ours, "logs:PutRetentionPolicy", group)
+
+
+def test_nodes_pods_and_gitops_alarm_on_the_operations_topic(env: str, env_plan) -> None:
+    plan = env_plan(env)
+    cluster = plan.stacks["cluster"]
+    topic = plan.stacks["network"].outputs["alarmTopicArn"]
+    name = plan.config.name_prefix
+    alarms = {a.name: a for a in of_type(cluster, ALARM)}
+    assert set(alarms) == {
+        f"{name}-nodes-failed",
+        f"{name}-pod-restarts",
+        f"{name}-oom-killed",
+        f"{name}-gitops-failing",
+    }
+    for alarm in alarms.values():
+        assert alarm.inputs["alarmActions"] == [topic] == alarm.inputs["okActions"]
+    nodes = alarms[f"{name}-nodes-failed"].inputs
+    assert (nodes["namespace"], nodes["metricName"]) == (
+        "ContainerInsights",
+        "cluster_failed_node_count",
+    )
+    assert nodes["dimensions"] == {"ClusterName": name}
+    restarts = alarms[f"{name}-pod-restarts"].inputs
+    # The restart count only grows: the alarm is on what it grew by in the period.
+    assert [q.get("expression") for q in restarts["metricQueries"]] == [None, "DIFF(m)"]
+    assert restarts["threshold"] == plan.config.alarms.pod_restarts_per_5_minutes
+    assert restarts["threshold"] == {"test": 5, "prod": 3}[env]  # prod pages sooner
+    oom = alarms[f"{name}-oom-killed"].inputs
+    assert oom["metricName"] == "pod_container_status_terminated_reason_oom_killed"
+    gitops = alarms[f"{name}-gitops-failing"].inputs
+    metric_filter = one(cluster, "aws:cloudwatch/logMetricFilter:LogMetricFilter")
+    transformation = metric_filter.inputs["metricTransformation"]
+    assert (gitops["namespace"], gitops["metricName"]) == (
+        transformation["namespace"],
+        transformation["name"],
+    )
+    assert gitops["evaluationPeriods"] * gitops["period"] == 900  # failing for 15 minutes
+    assert metric_filter.inputs["logGroupName"] == f"/aws/containerinsights/{name}/application"
+    assert '$.kubernetes.namespace_name = "flux-system"' in metric_filter.inputs["pattern"]
+
+
+def test_without_container_logs_only_metrics_remain() -> None:
+    from project import PROJECT_ROOT
+
+    from landfall.config import config_file
+    from landfall.config.load import read_config_file, with_catalogue
+    from landfall.plan.harness import plan_environment
+
+    raw = with_catalogue(read_config_file(config_file("test")), PROJECT_ROOT, "test", "test")
+    raw["landfall:observability"] = {"containerLogs": False}
+    cluster = plan_environment("test", raw_config=raw).stacks["cluster"]
+    groups = [g.inputs["name"] for g in of_type(cluster, "aws:cloudwatch/logGroup:LogGroup")]
+    assert [g for g in groups if "containerinsights" in g] == [
+        "/aws/containerinsights/landfall-test/performance"
+    ]
+    assert of_type(cluster, "aws:cloudwatch/logMetricFilter:LogMetricFilter") == []
+    assert "landfall-test-gitops-failing" not in {a.name for a in of_type(cluster, ALARM)}
+    addon = one(
+        cluster, "aws:eks/addon:Addon", "observability-addons-amazon-cloudwatch-observability"
+    )
+    assert json.loads(addon.inputs["configurationValues"])["containerLogs"] == {"enabled": False}

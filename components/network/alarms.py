@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.base import Component
+from components.shared.metric_alarm import metric_alarm
 from landfall.logic.alarms import AlarmSpec
 from landfall.program.iam import alarm_topic_policy, document
 
@@ -59,23 +60,7 @@ class Alarms(Component):
                 opts=child,
             )
         for spec in args.alarms:
-            aws.cloudwatch.MetricAlarm(
-                spec.name,
-                name=spec.name,
-                alarm_description=spec.description,
-                namespace=spec.namespace,
-                metric_name=spec.metric,
-                statistic=spec.statistic,
-                dimensions=spec.dimensions,
-                period=spec.period_seconds,
-                evaluation_periods=spec.evaluation_periods,
-                threshold=spec.threshold,
-                comparison_operator=spec.comparison,
-                treat_missing_data=spec.treat_missing_data,
-                alarm_actions=[topic.arn],
-                ok_actions=[topic.arn],
-                opts=child,
-            )
+            metric_alarm(spec, topic.arn, child)
         self.topic_arn = topic.arn
         self.alarm_names = [spec.name for spec in args.alarms]
         self.finish()

@@ -509,6 +509,34 @@ class AlarmsConfig(Strict):
     target_response_seconds: float = Field(
         2.0, gt=0, le=60, description="ALB target response time, average over 15 minutes."
     )
+    pod_restarts_per_5_minutes: int = Field(
+        5,
+        ge=1,
+        le=10000,
+        description="Container restarts in the whole cluster above this number in 5 minutes "
+        "(Container Insights). A failed node, an OOM-killed container and a GitOps "
+        "reconciliation failing for 15 minutes alarm at once, without a threshold.",
+    )
+
+
+class ObservabilityConfig(Strict):
+    """Pod and node logs, and Container Insights metrics, through EKS's
+    `amazon-cloudwatch-observability` add-on (its own IRSA role), into log groups the cluster
+    stack creates first: encrypted with the data key and expiring (docs/operations.md)."""
+
+    container_logs: bool = Field(
+        True,
+        description="Ship every container's stdout/stderr and the nodes' logs (Fluent Bit) to "
+        "`/aws/containerinsights/<cluster>/application`, `/dataplane` and `/host`. Off: metrics "
+        "only, and no GitOps-failure alarm (it reads the Flux controllers' logs).",
+    )
+    log_retention_days: LogRetentionDays = Field(
+        30,
+        ge=1,
+        le=3653,
+        description="Days the Container Insights log groups keep logs and performance events; "
+        "one of CloudWatch's fixed retention periods (prod keeps 365 in the committed settings).",
+    )
 
 
 class BackupsConfig(Strict):
@@ -1145,6 +1173,10 @@ class EnvironmentConfig(Strict):
     backups: BackupsConfig = Field(
         BackupsConfig(),
         description="Backups of the stateful data; every key has a default (ignored in local).",
+    )
+    observability: ObservabilityConfig = Field(
+        ObservabilityConfig(),
+        description="Container logs and metrics; every key has a default (ignored in local).",
     )
     database: DatabaseConfig | None = Field(None, description="RDS for MariaDB.")
     search: SearchConfig | None = Field(None, description="The OpenSearch Service domain.")

@@ -41,6 +41,8 @@ class AlarmSpec:
     # Missing data: "notBreaching" for event counts (no 5xx is no data), "breaching" where
     # silence itself is the problem.
     treat_missing_data: str = "notBreaching"
+    # Metric math on the metric (id ``m``), e.g. ``DIFF(m)`` for a counter that only grows.
+    expression: str | None = None
 
 
 def database_alarms(prefix: str, instance_id: str, t: AlarmsConfig) -> list[AlarmSpec]:
@@ -233,3 +235,94 @@ def nat_alarms(prefix: str, nat_ids: Mapping[str, Any]) -> list[AlarmSpec]:
         )
         for zone, nat_id in sorted(nat_ids.items())
     ]
+
+
+# Container Insights (the amazon-cloudwatch-observability add-on) publishes its cluster metrics
+# here; the names and the [ClusterName] dimension set are those of the enhanced observability
+# metric reference (CloudWatch User Guide, "Amazon EKS and Kubernetes Container Insights with
+# enhanced observability metrics").
+CONTAINER_INSIGHTS = "ContainerInsights"
+# What the Flux controllers' error lines count as (a metric filter on the application logs).
+FLUX_ERRORS_METRIC = "FluxControllerErrors"
+
+
+def container_log_groups(cluster_name: str) -> dict[str, str]:
+    """The log groups the add-on writes, by kind: Fluent Bit's application, dataplane and host
+    logs, and the agent's performance events (the source of the Container Insights metrics)."""
+    return {
+        kind: f"/aws/containerinsights/{cluster_name}/{kind}"
+        for kind in ("application", "dataplane", "host", "performance")
+    }
+
+
+def gitops_metric_namespace(cluster_name: str) -> str:
+    return f"Landfall/{cluster_name}"
+
+
+# Flux controllers log JSON (fluxcd/pkg runtime/logger: --log-encoding=json); Fluent Bit's
+# kubernetes filter parses it into `log_processed` (Merge_Log_Key of the add-on's
+# application-log.conf). Every error of a controller in flux-system is a failed reconciliation,
+# fetch or apply ("Reconciliation failed after ...", "Reconciler error").
+FLUX_ERROR_PATTERN = (
+    '{ $.kubernetes.namespace_name = "flux-system" && $.log_processed.level = "error" }'
+)
+
+
+def cluster_alarms(
+    prefix: str, cluster_name: str, t: AlarmsConfig, gitops_errors: bool
+) -> list[AlarmSpec]:
+    """Nodes, pods and GitOps: what the monitoring company's migration says to watch from day
+    one (unhealthy nodes, crash loops, OOM kills, failing deployments)."""
+    dims = {"ClusterName": cluster_name}
+    specs = [
+        AlarmSpec(
+            f"{prefix}-nodes-failed",
+            "A node has been failing (NotReady or under pressure) for 5 minutes",
+            CONTAINER_INSIGHTS,
+            "cluster_failed_node_count",
+            "Maximum",
+            0,
+            "GreaterThanThreshold",
+            dims,
+            period_seconds=60,
+            evaluation_periods=5,
+        ),
+        AlarmSpec(
+            f"{prefix}-pod-restarts",
+            f"More than {t.pod_restarts_per_5_minutes} container restarts in 5 minutes",
+            CONTAINER_INSIGHTS,
+            "pod_number_of_container_restarts",
+            "Maximum",
+            t.pod_restarts_per_5_minutes,
+            "GreaterThanThreshold",
+            dims,
+            evaluation_periods=1,
+            # A running total: what grew in the period.
+            expression="DIFF(m)",
+        ),
+        AlarmSpec(
+            f"{prefix}-oom-killed",
+            "A container was killed for exceeding its memory limit (OOMKilled)",
+            CONTAINER_INSIGHTS,
+            "pod_container_status_terminated_reason_oom_killed",
+            "Maximum",
+            1,
+            "GreaterThanOrEqualToThreshold",
+            dims,
+            evaluation_periods=1,
+        ),
+    ]
+    if gitops_errors:
+        specs.append(
+            AlarmSpec(
+                f"{prefix}-gitops-failing",
+                "Flux has failed to reconcile for 15 minutes (see the chat alert for which)",
+                gitops_metric_namespace(cluster_name),
+                FLUX_ERRORS_METRIC,
+                "Sum",
+                1,
+                "GreaterThanOrEqualToThreshold",
+                evaluation_periods=3,
+            )
+        )
+    return specs

@@ -72,6 +72,8 @@ class NetworkOutputs:
     search_master_role_arn: Any
     # The function the cluster stack invokes to give each service its database user and indices.
     data_access_function_name: Any
+    # The operations topic every alarm notifies (the cluster stack's alarms too).
+    alarm_topic_arn: Any
     ecr_registry: Any
     image_repository_urls: Any
     chart_repository_urls: Any

@@ -19,6 +19,24 @@ class AddonVersions:
     kube_proxy: str
     coredns: str
     ebs_csi_driver: str
+    # Container logs and Container Insights (issue 16).
+    cloudwatch_observability: str
+
+
+# Field of AddonVersions -> the EKS add-on's name.
+ADDON_NAMES: dict[str, str] = {
+    "vpc_cni": "vpc-cni",
+    "kube_proxy": "kube-proxy",
+    "coredns": "coredns",
+    "ebs_csi_driver": "aws-ebs-csi-driver",
+    "cloudwatch_observability": "amazon-cloudwatch-observability",
+}
+
+# amazon-cloudwatch-observability v6.4.0 (its Helm chart aws-observability/helm-charts 6.4.0,
+# 2026-07-21): builds serve every supported Kubernetes version, as describe-addon-versions
+# lists v6.4.0 to v6.6.0 for 1.36 (September 2026); not read from AWS here, so `landfall
+# doctor` asks EKS before a deploy.
+CLOUDWATCH_OBSERVABILITY = "v6.4.0-eksbuild.1"
 
 
 ADDON_VERSIONS: dict[str, AddonVersions] = {
@@ -27,18 +45,21 @@ ADDON_VERSIONS: dict[str, AddonVersions] = {
         kube_proxy="v1.32.3-eksbuild.7",
         coredns="v1.11.4-eksbuild.14",
         ebs_csi_driver="v1.44.0-eksbuild.1",
+        cloudwatch_observability=CLOUDWATCH_OBSERVABILITY,
     ),
     "1.33": AddonVersions(
         vpc_cni="v1.19.6-eksbuild.7",
         kube_proxy="v1.33.0-eksbuild.2",
         coredns="v1.12.1-eksbuild.2",
         ebs_csi_driver="v1.45.0-eksbuild.2",
+        cloudwatch_observability=CLOUDWATCH_OBSERVABILITY,
     ),
     "1.34": AddonVersions(
         vpc_cni="v1.20.1-eksbuild.3",
         kube_proxy="v1.34.0-eksbuild.2",
         coredns="v1.12.3-eksbuild.1",
         ebs_csi_driver="v1.48.0-eksbuild.2",
+        cloudwatch_observability=CLOUDWATCH_OBSERVABILITY,
     ),
     # kube-proxy and coredns: the EKS user guide's tables ("Manage kube-proxy", "Manage CoreDNS",
     # latest build per cluster version). vpc-cni and aws-ebs-csi-driver builds serve every
@@ -50,6 +71,7 @@ ADDON_VERSIONS: dict[str, AddonVersions] = {
         kube_proxy="v1.35.3-eksbuild.13",
         coredns="v1.14.3-eksbuild.3",
         ebs_csi_driver="v1.66.0-eksbuild.1",
+        cloudwatch_observability=CLOUDWATCH_OBSERVABILITY,
     ),
 }
 

@@ -25,7 +25,7 @@ from landfall.logic.prerequisites import (
     state_bucket_name,
 )
 from landfall.logic.sso import SSO_PATH_PREFIX, SsoRoleError, match_sso_role
-from landfall.logic.versions import ADDON_VERSIONS, SUPPORTED_KUBERNETES_VERSIONS
+from landfall.logic.versions import ADDON_NAMES, ADDON_VERSIONS, SUPPORTED_KUBERNETES_VERSIONS
 from landfall.ops.checks import (
     AWS_ERRORS,
     AwsClients,
@@ -373,14 +373,6 @@ def _upgrade_path(eks: Any, cluster_name: str, want: str) -> list[Finding]:
             )
         ]
     return [passed(check, f"{cluster_name} runs {running}; the next deploy upgrades it to {want}")]
-
-
-ADDON_NAMES = {
-    "vpc_cni": "vpc-cni",
-    "kube_proxy": "kube-proxy",
-    "coredns": "coredns",
-    "ebs_csi_driver": "aws-ebs-csi-driver",
-}
 
 
 def check_addon_versions(eks: Any, cfg: EnvironmentConfig) -> list[Finding]:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from landfall.config import EnvironmentConfig
-from landfall.logic.versions import ADDON_VERSIONS
+from landfall.logic.versions import ADDON_NAMES, ADDON_VERSIONS
 from landfall.ops.checks import (
     AWS_ERRORS,
     AwsClients,
@@ -33,12 +33,7 @@ from landfall.ops.checks import (
 
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 # EKS add-on name -> field of landfall.logic.versions.AddonVersions.
-ADDONS: dict[str, str] = {
-    "vpc-cni": "vpc_cni",
-    "kube-proxy": "kube_proxy",
-    "coredns": "coredns",
-    "aws-ebs-csi-driver": "ebs_csi_driver",
-}
+ADDONS: dict[str, str] = {name: field for field, name in ADDON_NAMES.items()}
 DEPLOY = "run pulumi up for the {layer} stack ({env}-{layer}) and check its errors"
 
 

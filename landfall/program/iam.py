@@ -649,6 +649,65 @@ def cluster_autoscaler_policy(
     ]
 
 
+# CloudWatchAgentServerPolicy's calls the add-on does not make here, so its role lacks them:
+# X-Ray (Application Signals is off), SSM parameters (its configuration comes from the add-on),
+# setting a retention (the cluster stack sets it) and creating any other log group.
+CLOUDWATCH_AGENT_CALLS_NOT_NEEDED = (
+    "xray:",
+    "ssm:",
+    "logs:PutRetentionPolicy",
+)
+
+
+def cloudwatch_observability_policy(
+    region: str, account_id: str, cluster_name: str
+) -> list[Statement]:
+    """The amazon-cloudwatch-observability add-on (its agent and Fluent Bit share the service
+    account amazon-cloudwatch/cloudwatch-agent): write to this cluster's Container Insights log
+    groups only, publish Container Insights metrics only, and read the EC2 tags and volumes it
+    labels them with; AWS's CloudWatchAgentServerPolicy narrowed to those resources."""
+    groups = f"arn:aws:logs:{region}:{account_id}:log-group:/aws/containerinsights/{cluster_name}/"
+    return [
+        Statement(
+            sid="WriteOwnContainerInsightsLogs",
+            effect="Allow",
+            # CreateLogGroup: Fluent Bit's auto_create_group asks first; the group exists.
+            actions=[
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:DescribeLogStreams",
+                "logs:PutLogEvents",
+            ],
+            resources=[f"{groups}*"],
+        ),
+        Statement(
+            sid="ListLogGroups",
+            effect="Allow",
+            actions=["logs:DescribeLogGroups"],
+            resources=["*"],
+        ),
+        Statement(
+            sid="PublishContainerInsightsMetrics",
+            effect="Allow",
+            actions=["cloudwatch:PutMetricData"],
+            resources=["*"],
+            conditions=[
+                Condition(
+                    test="StringEquals",
+                    variable="cloudwatch:namespace",
+                    values=["ContainerInsights"],
+                )
+            ],
+        ),
+        Statement(
+            sid="DescribeNodes",
+            effect="Allow",
+            actions=["ec2:DescribeTags", "ec2:DescribeVolumes"],
+            resources=["*"],
+        ),
+    ]
+
+
 def decrypt_through_secrets_manager(region: str, key_arn: pulumi.Input[str]) -> Statement:
     """Decrypt with the secrets key only inside Secrets Manager's calls (kms:ViaService)."""
     return Statement(
