@@ -239,6 +239,11 @@ def run(cfg: EnvironmentConfig) -> None:
             schedule=cfg.backups.schedule,
             retention_days=cfg.backups.retention_days,
             production=prod,
+            account_id=account,
+            copy_region=cfg.backups.copy_region,
+            copy_provider=aws_provider(cfg, "network", cfg.backups.copy_region)
+            if cfg.backups.copy_region
+            else None,
         ),
         opts,
     )

@@ -153,6 +153,18 @@ CASES: list[tuple[str, str, Edit, str]] = [
         replace("repository: example/landfall ", "repository: landfall "),
         "ci.repository",
     ),
+    (
+        "prod",
+        "backup copies in the environment's own region",
+        replace("copyRegion: eu-west-1", "copyRegion: eu-west-2"),
+        "backups.copyRegion",
+    ),
+    (
+        "prod",
+        "backup copies in a region that does not exist",
+        replace("copyRegion: eu-west-1", "copyRegion: eu-west-7"),
+        "copyRegion",
+    ),
     ("test", "whole file a list", lambda text: "- a\n- b\n", "Pulumi.test.yaml"),
 ]
 

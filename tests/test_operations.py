@@ -171,7 +171,7 @@ def test_the_database_and_the_tagged_volumes_are_backed_up_per_environment(
     from components.network.backups import BACKUP_TAG
 
     cfg = env_plan(env).config
-    vault = one(net, "aws:backup/vault:Vault")
+    vault = one(net, "aws:backup/vault:Vault", "backups-vault")
     assert vault.inputs["kmsKeyArn"] == operations_key_arn(net, cfg)
     assert vault.options["protect"] is (env == "prod")
     [rule] = one(net, "aws:backup/plan:Plan").inputs["rules"]
@@ -204,6 +204,30 @@ def test_the_database_and_the_tagged_volumes_are_backed_up_per_environment(
     for arn in attached:
         assert arn.startswith("arn:aws:iam::aws:policy/service-role/")
         assert json.loads(managed_policy(arn))["Statement"]
+
+
+def test_prod_copies_every_recovery_point_to_another_region(env: str, net, env_plan) -> None:
+    cfg = env_plan(env).config
+    [rule] = one(net, "aws:backup/plan:Plan").inputs["rules"]
+    if env == "test":
+        assert cfg.backups.copy_region is None and not rule.get("copyActions")
+        assert [v.name for v in of_type(net, "aws:backup/vault:Vault")] == ["backups-vault"]
+        return
+    assert cfg.backups.copy_region == "eu-west-1" != cfg.region
+    [copy] = rule["copyActions"]
+    assert copy["lifecycle"]["deleteAfter"] == rule["lifecycle"]["deleteAfter"]
+    copy_vault = one(net, "aws:backup/vault:Vault", "backups-copy-vault")
+    copy_key = one(net, "aws:kms/key:Key", "backups-copy")
+    assert copy_vault.options["protect"] and copy_key.options["protect"]
+    assert copy_key.inputs["enableKeyRotation"] is True
+    # Both live in the copy region: through that region's provider.
+    provider = one(net, "pulumi:providers:aws", "aws-eu-west-1")
+    assert provider.inputs["region"] == "eu-west-1"
+    for resource in (copy_vault, copy_key):
+        assert resource.options["provider"].startswith(provider.urn)
+    # The key leaves its use to IAM (AWS Backup's managed role policy grants it).
+    statements = json.loads(copy_key.inputs["policy"])["Statement"]
+    assert [s["Sid"] for s in statements] == ["AccountAdministersThroughIam"]
 
 
 # --- nodes -----------------------------------------------------------------------------------

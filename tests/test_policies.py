@@ -56,6 +56,7 @@ LB = "aws:lb/loadBalancer:LoadBalancer"
 LISTENER = "aws:lb/listener:Listener"
 RDS = "aws:rds/instance:Instance"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+BACKUP = "aws:backup/selection:Selection"
 SEARCH = "aws:opensearch/domain:Domain"
 KMS = "aws:kms/key:Key"
 ECR = "aws:ecr/repository:Repository"
@@ -924,6 +925,10 @@ def stack(*entries: tuple[str, int]) -> list[Case]:
         ALARM + "#search": {"dimensions": {"DomainName": "search"}, "alarmActions": ["arn:t"]},
         ALARM + "#silent": {"dimensions": {"DBInstanceIdentifier": "db"}, "alarmActions": []},
         ALARM + "#other": {"dimensions": {"DBInstanceIdentifier": "other"}, "alarmActions": ["a"]},
+        BACKUP + "#db": {"resources": ["arn:aws:rds:eu-west-2:111111111111:db:db"]},
+        BACKUP + "#all-dbs": {"resources": ["arn:aws:rds:*:*:db:*"]},
+        BACKUP + "#other": {"resources": ["arn:aws:rds:eu-west-2:111111111111:db:other"]},
+        BACKUP + "#tags-only": {"resources": [], "selectionTags": [{"key": "k", "value": "v"}]},
     }
     resources: list[Case] = []
     for key, count in entries:
@@ -954,6 +959,19 @@ STACK_CASES: dict[str, tuple[list[list[Case]], list[list[Case]]]] = {
             stack((RDS + "#db", 1), (SEARCH + "#search", 1), (ALARM + "#db", 1)),
             stack((RDS + "#db", 1), (ALARM + "#silent", 1)),
             stack((RDS + "#db", 1), (ALARM + "#other", 1)),
+        ],
+    ),
+    "stateful-resources-backed-up": (
+        [
+            stack((RDS + "#db", 1), (BACKUP + "#db", 1)),
+            stack((RDS + "#db", 1), (BACKUP + "#all-dbs", 1)),
+            stack((SEARCH + "#search", 1)),  # OpenSearch snapshots itself
+            stack(),
+        ],
+        [
+            stack((RDS + "#db", 1)),
+            stack((RDS + "#db", 1), (BACKUP + "#other", 1)),
+            stack((RDS + "#db", 1), (BACKUP + "#tags-only", 1)),
         ],
     ),
     "ecr-lifecycle-policy": (

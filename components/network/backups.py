@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.base import Component
-from landfall.program.iam import aws_managed, document, service_trust
+from landfall.program.iam import aws_managed, document, kms_key_policy, service_trust
 from landfall.program.protection import stateful
 
 # Volumes the EBS CSI driver creates carry this tag (the fleet's StorageClass,
@@ -30,6 +30,11 @@ class BackupsArgs:
     schedule: str
     retention_days: int
     production: bool
+    account_id: str
+    # Optional second region: a vault there, with a key of its own, receives a copy of every
+    # recovery point (the provider is that region's).
+    copy_region: str | None = None
+    copy_provider: pulumi.ProviderResource | None = None
 
 
 class Backups(Component):
@@ -37,7 +42,12 @@ class Backups(Component):
     ``retention_days``, and a selection of the given resources (the RDS instance) plus every
     resource tagged ``landfall.io/backup=<name_prefix>`` (the PersistentVolumes of StatefulSets,
     tagged by the StorageClass). AWS Backup works through its own role with AWS's managed
-    policies. The vault is protected in prod, where deleting it would take the backups."""
+    policies. The vault is protected in prod, where deleting it would take the backups.
+
+    With ``copy_region``, each recovery point is also copied to a vault in that region, kept as
+    long, encrypted with a key created there (KMS keys are regional; its policy leaves use to
+    IAM, and AWS Backup's managed role policy grants it, for AWS resources only): a region's
+    outage or a lost key there leaves the other copy."""
 
     vault_name: pulumi.Output[str]
     plan_id: pulumi.Output[str]
@@ -69,6 +79,37 @@ class Backups(Component):
                 policy_arn=aws_managed(policy),
                 opts=child,
             )
+        copies = []
+        if args.copy_region and args.copy_provider:
+            there = pulumi.ResourceOptions(parent=self, provider=args.copy_provider)
+            copy_key = aws.kms.Key(
+                f"{name}-copy",
+                description=f"{args.name_prefix}: the copies of the backups in {args.copy_region}",
+                enable_key_rotation=True,
+                deletion_window_in_days=30 if args.production else 7,
+                policy=document(kms_key_policy(args.account_id, args.copy_region, ()), parent=self),
+                opts=stateful(self, args.production, provider=args.copy_provider),
+            )
+            aws.kms.Alias(
+                f"{name}-copy",
+                name=f"alias/{args.name_prefix}-backup-copies",
+                target_key_id=copy_key.key_id,
+                opts=there,
+            )
+            copy_vault = aws.backup.Vault(
+                f"{name}-copy-vault",
+                name=f"{args.name_prefix}-backups",
+                kms_key_arn=copy_key.arn,
+                opts=stateful(self, args.production, provider=args.copy_provider),
+            )
+            copies.append(
+                aws.backup.PlanRuleCopyActionArgs(
+                    destination_vault_arn=copy_vault.arn,
+                    lifecycle=aws.backup.PlanRuleCopyActionLifecycleArgs(
+                        delete_after=args.retention_days
+                    ),
+                )
+            )
         plan = aws.backup.Plan(
             f"{name}-plan",
             name=f"{args.name_prefix}-daily",
@@ -80,6 +121,7 @@ class Backups(Component):
                     start_window=60,
                     completion_window=360,
                     lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=args.retention_days),
+                    copy_actions=copies or None,
                 )
             ],
             opts=child,

@@ -593,6 +593,32 @@ def _stateful_alarmed(resources: Sequence[tuple[str, Props]]) -> list[str]:
     return problems
 
 
+BACKUP_SELECTION = "aws:backup/selection:Selection"
+
+
+def _stateful_backed_up(resources: Sequence[tuple[str, Props]]) -> list[str]:
+    """Every database is in an AWS Backup selection (by its ARN, or an ARN pattern covering
+    it). OpenSearch is not: AWS Backup does not support it, its domains snapshot themselves
+    every hour (docs/operations.md)."""
+    selected = [
+        str(arn)
+        for t, p in resources
+        if t == BACKUP_SELECTION
+        for arn in items(get(p, "resources"))
+    ]
+    problems = []
+    for t, p in resources:
+        if t == "aws:rds/instance:Instance":
+            name = str(get(p, "identifier"))
+            arn = f"arn:aws:rds:*:*:db:{name}"
+            if not any(
+                s.endswith(f":db:{name}") or ("*" in s and fnmatch.fnmatchcase(arn, s))
+                for s in selected
+            ):
+                problems.append(f"Instance {name}: in no AWS Backup selection")
+    return problems
+
+
 # --- load balancers ------------------------------------------------------------------------------
 
 LB = "aws:lb/loadBalancer:LoadBalancer"
@@ -1238,6 +1264,20 @@ POLICIES: tuple[Policy, ...] = (
         stack_check=_stateful_alarmed,
         fix="add alarms for it (landfall/logic/alarms.py) with the environment's topic as action",
         url="https://docs.aws.amazon.com/wellarchitected/latest/reliability-pillar/rel_monitor_aws_resources_monitor_resources.html",
+    ),
+    Policy(
+        name="stateful-resources-backed-up",
+        description="Every RDS instance is in an AWS Backup selection (a plan of recovery "
+        "points kept apart from the instance's own automated backups).",
+        source="AWS FSBP RDS.26 (RDS DB instances should be protected by a backup plan); "
+        "landfall R30",
+        severity="medium",
+        resource_types=(),
+        check=None,
+        stack_check=_stateful_backed_up,
+        fix="add the instance's ARN to the environment's backup selection "
+        "(components/network/backups.py)",
+        url=f"{FSBP}/rds-controls.html#rds-26",
     ),
     Policy(
         name="vpc-flow-logs",

@@ -550,6 +550,12 @@ class BackupsConfig(Strict):
         description="Days each recovery point is kept (AWS Backup's DeleteAfterDays); "
         "prod keeps 35 in the committed settings.",
     )
+    copy_region: AwsRegion | None = Field(
+        None,
+        description="Also copy every recovery point to a vault in this AWS region (with a KMS "
+        "key of its own there), kept as long, e.g. `eu-west-1`; another region than "
+        "`landfall:region`. Off by default; prod copies to eu-west-1 in the committed settings.",
+    )
     schedule: str = Field(
         "cron(0 3 * * ? *)",
         pattern=r"^cron\([^()]+\)$",

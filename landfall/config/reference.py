@@ -96,6 +96,7 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "`cluster.ssoMappings` maps at least one permission set to `cluster-admin` (the "
             "search domain's master role trusts exactly those roles).",
             "`region` must be an AWS region (botocore's `endpoints.json`).",
+            "`backups.copyRegion`, if set, must be another region than `region`.",
             "`tags` follow the AWS tagging rules: keys 1 to 128 characters and not starting "
             "with `aws:`, values at most 256, only letters, digits, spaces and "
             "`_ . : / = + - @`; at most 50 tags including the 4 defaults (`Project`, "

@@ -314,6 +314,15 @@ def semantic_problems(cfg: EnvironmentConfig) -> list[Problem]:
                 )
             )
 
+    if cfg.backups.copy_region is not None and cfg.backups.copy_region == cfg.region:
+        problems.append(
+            Problem(
+                f"{k}backups.copyRegion",
+                f"is the environment's own region {cfg.region}; a copy there survives nothing "
+                "the original does not",
+                "name another region, e.g. eu-west-1, or remove copyRegion",
+            )
+        )
     problems += _tag_problems(cfg)
     problems += _gitops_problems(cfg)
     problems += _exemption_problems(cfg)
