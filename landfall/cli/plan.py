@@ -8,6 +8,7 @@ import io
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from landfall.cli.arguments import environment_type, inventory_file_problem, writable_file_problem
 from landfall.cli.output import (
@@ -21,6 +22,10 @@ from landfall.cli.output import (
     wrap_text,
 )
 from landfall.config import CLOUD_ENVIRONMENTS, ENVIRONMENTS, EnvironmentConfig
+
+if TYPE_CHECKING:
+    from landfall.plan.cost import CostEstimate
+    from landfall.plan.inventory import Inventory
 
 PLAN_DESCRIPTION = """\
 Plan every stack of an environment (network -> cluster -> gitops) offline: run the Pulumi
@@ -79,6 +84,20 @@ def kubernetes_support(cfg: EnvironmentConfig, on: datetime.date) -> KubernetesS
     )
 
 
+def cost_estimate(cfg: EnvironmentConfig, inventory: Inventory) -> CostEstimate:
+    """The plan's rough monthly cost drivers (issue 16), on today's release calendar."""
+    from landfall.logic.versions import RELEASE_CALENDAR
+    from landfall.plan.cost import estimate
+
+    release = RELEASE_CALENDAR.get(cfg.cluster.kubernetes_version) if cfg.cluster else None
+    return estimate(
+        inventory,
+        cfg.require("region", cfg.region),
+        release.end_of_standard_support if release else None,
+        today(),
+    )
+
+
 def _plan(args: argparse.Namespace) -> int:
     problems = []
     if args.json:
@@ -115,6 +134,7 @@ def _plan(args: argparse.Namespace) -> int:
     if plan.config.is_cloud:
         print(wrap_text(prerequisites.summary()))
         print(wrap_text(support.summary))
+        print(wrap_text(cost_estimate(plan.config, inventory).summary()))
     if args.json:
         try:
             Path(args.json).write_text(dumps({**inventory, "policy": policy.as_json()}))
