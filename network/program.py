@@ -6,6 +6,7 @@ without touching them; everything the next stacks need is exported as NetworkOut
 
 from __future__ import annotations
 
+from components.network.alarm_chat import AlarmChat, AlarmChatArgs
 from components.network.alarms import Alarms, AlarmsArgs
 from components.network.alb import Alb, AlbArgs
 from components.network.backups import Backups, BackupsArgs
@@ -230,6 +231,21 @@ def run(cfg: EnvironmentConfig) -> None:
         ),
         opts,
     )
+    if alarms.chat_webhook_secret_id:
+        AlarmChat(
+            "alarm-chat",
+            AlarmChatArgs(
+                name_prefix=cfg.name_prefix,
+                region=region,
+                account_id=account,
+                topic_arn=alarm_topic.topic_arn,
+                webhook_secret_id=alarms.chat_webhook_secret_id,
+                secrets_kms_key_arn=keys.arns["secrets"],
+                log_kms_key_arn=keys.arns["data"],
+                log_retention_days=cfg.observability.log_retention_days,
+            ),
+            opts,
+        )
     Backups(
         "backups",
         BackupsArgs(

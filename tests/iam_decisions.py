@@ -2,19 +2,31 @@
 and AWS's managed policy documents as moto ships them, instead of string matching on our own
 statements: an explicit Deny wins, then any Allow, else the implicit deny.
 
-Two corrections to moto, both IAM's documented rules: a statement whose condition does not hold
+Three corrections to moto, all IAM's documented rules: a statement whose condition does not hold
 does not apply (moto answers DENIED for such an Allow, which would deny what another statement
-allows), and a condition on a key the request does not carry does not hold, unless its operator
-is ``...IfExists`` or ``Null`` (moto lets it pass)."""
+allows); a condition on a key the request does not carry does not hold, unless its operator
+is ``...IfExists`` or ``Null`` (moto lets it pass); and in an action or resource only ``*`` (any
+characters) and ``?`` (one character) are wildcards (moto reads the pattern as a regular
+expression: ``.`` matches anything and ``?``, as in Secrets Manager's ``name-??????``, breaks)."""
 
 from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Iterable, Mapping
 
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+
+def _iam_match(pattern: str, string: str) -> re.Match[str] | None:
+    """IAM's wildcard match (IAM User Guide, "IAM JSON policy elements: Resource")."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.match(f"^{regex}$", string, re.DOTALL)
+
+
+IAMPolicyStatement._match = staticmethod(_iam_match)  # type: ignore[method-assign]
 
 
 @functools.cache

@@ -300,7 +300,9 @@ def test_plan_output_fits_100_columns_and_ends_with_next(
     closing = out.strip().split("\n\n")[-1]
     assert closing.startswith("Next: all checks passed") and f"landfall preview {env}" in closing
     assert all(line.startswith("      ") for line in closing.splitlines()[1:])
-    assert len(lines) < 150  # four layers (with alarms and backups), fresh-account, Kubernetes
+    # Four layers (with alarms and backups), fresh-account, Kubernetes and the cost estimate.
+    assert len(lines) < 175
+    assert "== monthly cost drivers: a ROUGH ESTIMATE" in out
 
 
 def test_plan_marks_values_the_mocks_made_up(
@@ -463,7 +465,7 @@ def test_diff_envs_goes_in_deployment_order_and_summarises_identity_differences(
     assert "principalArn" not in out  # ARNs differing only by account
     assert "StackReference" not in out  # test-network vs prod-network
     assert "'./clusters/test'" not in out  # a path differing only by the environment's name
-    summary = "10 values differ only by account/region/environment name (not listed)"
+    summary = "14 values differ only by account/region/environment name (not listed)"
     assert summary in sections["cluster"]
     assert "3 values differ only by account/region/environment name" in sections["gitops"]
     # its bootstrap StackReference and the alarms' names (landfall-<env>-...)

@@ -126,7 +126,9 @@ def test_alarms_notify_an_encrypted_topic_only_this_accounts_alarms_may_use(
         f"arn:aws:cloudwatch:{cfg.region}:{cfg.account_id}:alarm:"
     )
     subscribers = [
-        s.inputs["endpoint"] for s in of_type(net, "aws:sns/topicSubscription:TopicSubscription")
+        s.inputs["endpoint"]
+        for s in of_type(net, "aws:sns/topicSubscription:TopicSubscription")
+        if s.inputs["protocol"] == "email"
     ]
     assert subscribers == cfg.alarms.email_subscribers and subscribers
 
@@ -615,3 +617,53 @@ def test_without_container_logs_only_metrics_remain() -> None:
         cluster, "aws:eks/addon:Addon", "observability-addons-amazon-cloudwatch-observability"
     )
     assert json.loads(addon.inputs["configurationValues"])["containerLogs"] == {"enabled": False}
+
+
+# --- alarms in the chat ------------------------------------------------------------------------
+
+
+def test_alarms_reach_the_chat_through_a_function_that_reads_one_secret(
+    env: str, net, env_plan
+) -> None:
+    from iam_decisions import allowed
+
+    cfg = env_plan(env).config
+    secret_id = cfg.alarms.chat_webhook_secret_id
+    assert secret_id == f"landfall/{env}/alarm-chat-webhook"
+    topic = net.outputs["alarmTopicArn"]
+    function = one(net, "aws:lambda/function:Function", "alarm-chat")
+    assert function.inputs["environment"]["variables"] == {"WEBHOOK_SECRET_ID": secret_id}
+    assert "vpcConfig" not in function.inputs  # needs only Secrets Manager and the webhook
+    subscription = one(
+        net, "aws:sns/topicSubscription:TopicSubscription", "alarm-chat-subscription"
+    )
+    assert (subscription.inputs["topic"], subscription.inputs["protocol"]) == (topic, "lambda")
+    permission = one(net, "aws:lambda/permission:Permission")
+    assert permission.inputs["principal"] == "sns.amazonaws.com"
+    assert permission.inputs["sourceArn"] == topic  # only this topic may invoke it
+    policy = [one(net, "aws:iam/rolePolicy:RolePolicy", "alarm-chat-role").inputs["policy"]]
+    secrets = f"arn:aws:secretsmanager:{cfg.region}:{cfg.account_id}:secret"
+    assert allowed(policy, "secretsmanager:GetSecretValue", f"{secrets}:{secret_id}-AbC123")
+    assert not allowed(
+        policy, "secretsmanager:GetSecretValue", f"{secrets}:{env}/payments/db-x1y2z3"
+    )
+    trust = json.loads(one(net, "aws:iam/role:Role", "alarm-chat-role").inputs["assumeRolePolicy"])
+    conditions = trust["Statement"][0]["Condition"]
+    assert conditions["StringEquals"]["aws:SourceAccount"] == cfg.account_id
+
+
+def test_without_a_chat_webhook_alarms_go_by_email_only() -> None:
+    from project import PROJECT_ROOT
+
+    from landfall.config import config_file
+    from landfall.config.load import read_config_file, with_catalogue
+    from landfall.plan.harness import plan_environment
+
+    raw = with_catalogue(read_config_file(config_file("test")), PROJECT_ROOT, "test", "test")
+    del raw["landfall:alarms"]["chatWebhookSecretId"]
+    net = plan_environment("test", raw_config=raw).stacks["network"]
+    assert of_type(net, "landfall:network:AlarmChat") == []
+    protocols = {
+        s.inputs["protocol"] for s in of_type(net, "aws:sns/topicSubscription:TopicSubscription")
+    }
+    assert protocols == {"email"}

@@ -476,6 +476,13 @@ class AlarmsConfig(Strict):
         description="Addresses subscribed to the alarm topic by email (each confirms once, "
         "from the message AWS sends).",
     )
+    chat_webhook_secret_id: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$",
+        description="Name of a Secrets Manager secret whose string is a Slack-compatible "
+        "incoming-webhook URL (`https://...`): a function subscribed to the alarm topic posts "
+        "every alarm there (created out of band, docs/operations.md). Unset: email only.",
+    )
     rds_cpu_percent: int = Field(80, ge=1, le=100, description="RDS CPU, average over 15 minutes.")
     rds_free_storage_gb: int = Field(
         5,

@@ -708,6 +708,33 @@ def cloudwatch_observability_policy(
     ]
 
 
+def alarm_chat_policy(
+    region: str,
+    account_id: str,
+    secret_id: str,
+    secrets_key_arn: pulumi.Input[str],
+    log_group_arn: pulumi.Input[str],
+) -> list[Statement]:
+    """The alarm-to-chat function: read its one webhook secret (Secrets Manager appends six
+    random characters to a secret's name in its ARN), decrypt it only through Secrets Manager,
+    and write its own log group."""
+    return [
+        Statement(
+            sid="ReadWebhookSecret",
+            effect="Allow",
+            actions=["secretsmanager:GetSecretValue"],
+            resources=[f"arn:aws:secretsmanager:{region}:{account_id}:secret:{secret_id}-??????"],
+        ),
+        decrypt_through_secrets_manager(region, secrets_key_arn),
+        Statement(
+            sid="WriteOwnLogs",
+            effect="Allow",
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[pulumi.Output.concat(log_group_arn, ":*")],
+        ),
+    ]
+
+
 def decrypt_through_secrets_manager(region: str, key_arn: pulumi.Input[str]) -> Statement:
     """Decrypt with the secrets key only inside Secrets Manager's calls (kms:ViaService)."""
     return Statement(
