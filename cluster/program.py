@@ -51,6 +51,7 @@ from landfall.program.iam import (
     external_dns_policy,
     irsa_trust,
     load_balancer_controller_policy,
+    pull_through_policy,
     service_data_policy,
     service_secrets_policy,
 )
@@ -154,6 +155,7 @@ def run(cfg: EnvironmentConfig) -> None:
             nodes=cluster_cfg.nodes,
             cost_tags=cfg.all_tags("cluster"),
             after=[networking],
+            role_policy=pull_through_policy(region, account),
         ),
         opts,
     )

@@ -15,6 +15,7 @@ from components.network.data_access import DataAccess, DataAccessArgs
 from components.network.database import Database, DatabaseArgs, database_identifier
 from components.network.dns import Dns, DnsArgs
 from components.network.dns_security import ROUTE53_REGION, DnsSecurity, DnsSecurityArgs
+from components.network.image_mirror import ImageMirror, ImageMirrorArgs
 from components.network.kms import KmsKeys, KmsKeysArgs
 from components.network.registry import Registry, RegistryArgs
 from components.network.search import Search, SearchArgs, search_domain_name
@@ -263,6 +264,7 @@ def run(cfg: EnvironmentConfig) -> None:
         ),
         opts,
     )
+    ImageMirror("image-mirror", ImageMirrorArgs(cfg.name_prefix), opts)
     fleet_artifact = [gitops.oci_repository] if gitops.source == "oci" else []
     ecr = Registry(
         "registry",

@@ -955,8 +955,10 @@ def test_docs_list_every_chart_version_and_image(env: str) -> None:
             f"docs/fleet.md: {name} {version}"
         )
         image = release["spec"]["values"].get("image", {})
-        if image.get("tag"):
-            assert f"{image['repository']}:{image['tag']}" in docs
+        if isinstance(image, str):  # the whole reference (the update operator's chart)
+            assert f"`{image}`" in docs
+        elif image.get("tag"):
+            assert f"`{image['repository']}:{image['tag']}`" in docs
     for obj in cluster_objects(env, raw=True):
         for pod in pod_templates(obj):
             for container in pod.get("containers", []):

@@ -291,10 +291,15 @@ def test_flux_is_the_pinned_chart_in_flux_system(variant, gitops_plans):
     assert inputs["atomic"] is True
     values = inputs["values"]
     assert values["installCRDs"] is True
-    assert values["sourceController"]["tag"] == pinned.source_controller == "v1.7.3"
-    assert values["kustomizeController"]["tag"] == "v1.7.2"
-    assert values["helmController"]["tag"] == "v1.4.3"
-    assert values["notificationController"]["tag"] == "v1.7.4"
+    # Each controller of Flux v2.7.3, pinned by its image digest (tag@sha256:...).
+    assert values["sourceController"]["tag"] == pinned.source_controller
+    for controller, tag in (
+        ("sourceController", "v1.7.3"),
+        ("kustomizeController", "v1.7.2"),
+        ("helmController", "v1.4.3"),
+        ("notificationController", "v1.7.4"),
+    ):
+        assert re.fullmatch(rf"{re.escape(tag)}@sha256:[0-9a-f]{{64}}", values[controller]["tag"])
     assert values["imageAutomationController"] == {"create": False}
     assert values["imageReflectionController"] == {"create": False}
 

@@ -22,7 +22,7 @@ from landfall.logic.eks import (
     node_labels,
     toml,
 )
-from landfall.program.iam import NODE_POLICIES, service_trust
+from landfall.program.iam import NODE_POLICIES, Statement, service_trust
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ class NodeGroupsArgs:
     cost_tags: Mapping[str, str]
     # Created before the first group (the VPC CNI and kube-proxy add-ons).
     after: Sequence[pulumi.Resource] = ()
+    # The nodes' permissions beyond NODE_POLICIES (filling the image mirror).
+    role_policy: Sequence[Statement] = ()
 
 
 class NodeGroups(Component):
@@ -68,6 +70,7 @@ class NodeGroups(Component):
                 description="EKS worker nodes: join the cluster, pull images, SSM",
                 trust=service_trust("ec2.amazonaws.com"),
                 managed_policy_arns=NODE_POLICIES,
+                policy=args.role_policy,
             ),
             child,
         )

@@ -167,14 +167,25 @@ class FluxRelease:
 
 
 # Chart 2.17.1 ships Flux 2.7.2; its CRDs are those of every 2.7 patch release, and the image tags
-# below are exactly the controllers of Flux v2.7.3.
+# below are exactly the controllers of Flux v2.7.3, each pinned by the digest of its image index
+# (`tag@digest`: the runtime pulls the digest). The digests are those of
+# controlplaneio-fluxcd/distribution `images/v2.7.3/upstream-alpine.yaml` (commit 1dd07d5a,
+# 2025-10-28), the list of Flux's upstream images ControlPlane publishes per release.
 FLUX_RELEASES: dict[str, FluxRelease] = {
     "2.7.3": FluxRelease(
         version="2.7.3",
         chart_version="2.17.1",
-        source_controller="v1.7.3",
-        kustomize_controller="v1.7.2",
-        helm_controller="v1.4.3",
-        notification_controller="v1.7.4",
+        source_controller=(
+            "v1.7.3@sha256:5be9b7257270fa1a98c3c42af2f254a35bd64375e719090fe2ffc24915d8be06"
+        ),
+        kustomize_controller=(
+            "v1.7.2@sha256:477b4290a2fa2489bf87668bd7dcb77f0ae19bf944fef955600acbcde465ad98"
+        ),
+        helm_controller=(
+            "v1.4.3@sha256:d741dffd2a552b31cf215a1fcf1367ec7bc4dd3609b90e87595ae362d05d022c"
+        ),
+        notification_controller=(
+            "v1.7.4@sha256:350600b64cecb6cc10366c2bc41ec032fd604c81862298d02c303556a2fa6461"
+        ),
     ),
 }

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_aws as aws
 
+from landfall.logic.mirror import PULL_THROUGH
 from landfall.logic.prerequisites import GITHUB_OIDC_HOST, github_oidc_provider_arn
 
 Statement = aws.iam.GetPolicyDocumentStatementArgs
@@ -323,6 +324,27 @@ NODE_POLICIES: tuple[str, ...] = (
     aws_managed("AmazonEC2ContainerRegistryPullOnly"),
     aws_managed("AmazonSSMManagedInstanceCore"),
 )
+
+
+def pull_through_policy(region: str, account_id: str) -> list[Statement]:
+    """What a node's first pull of a mirrored image needs beyond AmazonEC2ContainerRegistryPullOnly:
+    ECR creates the cache repository and imports the upstream image as the puller (ECR User
+    Guide, "IAM permissions required to sync an upstream registry"; the Service Authorization
+    Reference lists both as dependent actions of BatchGetImage). Only under the mirror's
+    prefixes (landfall/logic/mirror.py)."""
+    return [
+        Statement(
+            sid="FillTheImageMirror",
+            effect="Allow",
+            actions=["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
+            resources=[
+                f"arn:aws:ecr:{region}:{account_id}:repository/{prefix}/*"
+                for prefix in PULL_THROUGH
+            ],
+        )
+    ]
+
+
 VPC_CNI_POLICIES: tuple[str, ...] = (aws_managed("AmazonEKS_CNI_Policy"),)
 # V2 (AWS managed, 2026): volume and snapshot changes only on what carries the driver's own
 # ebs.csi.aws.com/cluster tag, where V1 allowed attach, detach, modify and snapshot of any volume.
