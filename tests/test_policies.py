@@ -57,6 +57,8 @@ LISTENER = "aws:lb/listener:Listener"
 RDS = "aws:rds/instance:Instance"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 BACKUP = "aws:backup/selection:Selection"
+PTC = "aws:ecr/pullThroughCacheRule:PullThroughCacheRule"
+CREATION_TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
 SEARCH = "aws:opensearch/domain:Domain"
 KMS = "aws:kms/key:Key"
 ECR = "aws:ecr/repository:Repository"
@@ -925,6 +927,21 @@ def stack(*entries: tuple[str, int]) -> list[Case]:
         ALARM + "#search": {"dimensions": {"DomainName": "search"}, "alarmActions": ["arn:t"]},
         ALARM + "#silent": {"dimensions": {"DBInstanceIdentifier": "db"}, "alarmActions": []},
         ALARM + "#other": {"dimensions": {"DBInstanceIdentifier": "other"}, "alarmActions": ["a"]},
+        PTC + "#k8s": {"ecrRepositoryPrefix": "k8s", "upstreamRegistryUrl": "registry.k8s.io"},
+        CREATION_TEMPLATE + "#k8s": {
+            "prefix": "k8s",
+            "appliedFors": ["PULL_THROUGH_CACHE"],
+            "lifecyclePolicy": "{}",
+        },
+        CREATION_TEMPLATE + "#k8s-no-lifecycle": {
+            "prefix": "k8s",
+            "appliedFors": ["PULL_THROUGH_CACHE"],
+        },
+        CREATION_TEMPLATE + "#k8s-replication": {
+            "prefix": "k8s",
+            "appliedFors": ["REPLICATION"],
+            "lifecyclePolicy": "{}",
+        },
         BACKUP + "#db": {"resources": ["arn:aws:rds:eu-west-2:111111111111:db:db"]},
         BACKUP + "#all-dbs": {"resources": ["arn:aws:rds:*:*:db:*"]},
         BACKUP + "#other": {"resources": ["arn:aws:rds:eu-west-2:111111111111:db:other"]},
@@ -972,6 +989,14 @@ STACK_CASES: dict[str, tuple[list[list[Case]], list[list[Case]]]] = {
             stack((RDS + "#db", 1)),
             stack((RDS + "#db", 1), (BACKUP + "#other", 1)),
             stack((RDS + "#db", 1), (BACKUP + "#tags-only", 1)),
+        ],
+    ),
+    "ecr-mirror-templated": (
+        [stack((PTC + "#k8s", 1), (CREATION_TEMPLATE + "#k8s", 1)), stack()],
+        [
+            stack((PTC + "#k8s", 1)),
+            stack((PTC + "#k8s", 1), (CREATION_TEMPLATE + "#k8s-no-lifecycle", 1)),
+            stack((PTC + "#k8s", 1), (CREATION_TEMPLATE + "#k8s-replication", 1)),
         ],
     ),
     "ecr-lifecycle-policy": (

@@ -831,6 +831,29 @@ ECR_REPO = "aws:ecr/repository:Repository"
 ECR_LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 
 
+PULL_THROUGH_RULE = "aws:ecr/pullThroughCacheRule:PullThroughCacheRule"
+CREATION_TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
+
+
+def _mirror_templated(resources: Sequence[tuple[str, Props]]) -> list[str]:
+    """Every pull-through cache prefix has a creation template for pull-through repositories
+    with a lifecycle policy: ECR creates those repositories on first pull, outside the code,
+    and without one they grow forever (the ECR.3 rule for repositories nobody declares)."""
+    templated = {
+        str(get(p, "prefix"))
+        for t, p in resources
+        if t == CREATION_TEMPLATE
+        and "PULL_THROUGH_CACHE" in items(get(p, "appliedFors"))
+        and get(p, "lifecyclePolicy")
+    }
+    return [
+        f"pull-through prefix {get(p, 'ecrRepositoryPrefix')}: no creation template with a "
+        "lifecycle policy"
+        for t, p in resources
+        if t == PULL_THROUGH_RULE and str(get(p, "ecrRepositoryPrefix")) not in templated
+    ]
+
+
 def _kms_rotation(type_token: str, props: Props) -> list[str]:
     spec = get(props, "customerMasterKeySpec") or "SYMMETRIC_DEFAULT"
     usage = get(props, "keyUsage") or "ENCRYPT_DECRYPT"
@@ -1569,6 +1592,20 @@ POLICIES: tuple[Policy, ...] = (
         stack_check=_ecr_lifecycle,
         fix="add an aws.ecr.LifecyclePolicy per repository",
         url=f"{FSBP}/ecr-controls.html#ecr-3",
+    ),
+    Policy(
+        name="ecr-mirror-templated",
+        description="Every ECR pull-through cache prefix has a repository creation template "
+        "(for pull-through repositories) with a lifecycle policy.",
+        source="AWS FSBP ECR.3 (lifecycle policies), applied to the repositories ECR creates "
+        "on first pull; ECR User Guide, repository creation templates",
+        severity="low",
+        resource_types=(),
+        check=None,
+        stack_check=_mirror_templated,
+        fix="add an aws.ecr.RepositoryCreationTemplate with the rule's prefix, appliedFors "
+        "[PULL_THROUGH_CACHE] and a lifecyclePolicy (components/network/image_mirror.py)",
+        url="https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates.html",
     ),
     Policy(
         name="log-retention",
