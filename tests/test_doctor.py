@@ -103,6 +103,11 @@ def good_world(cfg: EnvironmentConfig) -> None:
     clients = clients_for(cfg)
     ensure_state_bucket(clients("s3"), state_bucket_name(str(cfg.account_id)), str(cfg.region))
     ensure_secrets_key(clients("kms"), cfg)
+    # Made by hand (docs/operations.md): the alarm-to-chat function's webhook.
+    if cfg.alarms.chat_webhook_secret_id:
+        clients("secretsmanager").create_secret(
+            Name=cfg.alarms.chat_webhook_secret_id, SecretString="https://hooks.example.com/x"
+        )
 
 
 def bootstrapped_settings(cfg: EnvironmentConfig) -> dict[str, Any]:
@@ -820,3 +825,23 @@ def test_the_deploy_preflight_stops_on_an_unauthorised_github_connection(
         [problem] = problems
         assert problem.key == "github connection"
         assert "PENDING" in problem.problem and "Update pending connection" in problem.fix
+
+
+def test_a_missing_alarm_chat_secret_is_a_warning_with_the_command_to_create_it(
+    fake_aws: None,
+) -> None:
+    """A deploy works without the webhook secret, but alarms then reach email only."""
+    cfg = env("test")
+    good_world(cfg)
+    clients = clients_for(cfg)
+    assert by_check(doctor(cfg, clients))["alarm chat webhook"].status == "OK"
+    clients("secretsmanager").delete_secret(
+        SecretId=str(cfg.alarms.chat_webhook_secret_id), ForceDeleteWithoutRecovery=True
+    )
+    found = by_check(doctor(cfg, clients))["alarm chat webhook"]
+    assert found.status == "WARN" and "email only" in found.detail
+    assert "aws secretsmanager create-secret --name landfall/test/alarm-chat-webhook" in found.fix
+    unset = cfg.model_copy(
+        update={"alarms": cfg.alarms.model_copy(update={"chat_webhook_secret_id": None})}
+    )
+    assert by_check(doctor(unset, clients))["alarm chat webhook"].status == "SKIP"

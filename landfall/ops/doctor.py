@@ -456,6 +456,29 @@ def check_github_connection(codeconnections: Any, cfg: EnvironmentConfig) -> lis
     return [passed(check, f"{name} is AVAILABLE")]
 
 
+def check_alarm_chat_secret(secretsmanager: Any, cfg: EnvironmentConfig) -> list[Finding]:
+    """The webhook secret the alarm-to-chat function reads exists (it is created by hand). A
+    deploy succeeds without it, but every alarm then reaches email only: a warning."""
+    check = "alarm chat webhook"
+    secret_id = cfg.alarms.chat_webhook_secret_id
+    if not secret_id:
+        return [skipped(check, "alarms.chatWebhookSecretId is not set: alarms go by email")]
+    try:
+        secretsmanager.describe_secret(SecretId=secret_id)
+    except AWS_ERRORS as exc:
+        if error_code(exc) != "ResourceNotFoundException":
+            raise
+        return [
+            warned(
+                check,
+                f"secret {secret_id} does not exist: alarms will reach email only",
+                f"aws secretsmanager create-secret --name {secret_id} --kms-key-id "
+                f"alias/{cfg.name_prefix}-secrets --secret-string https://hooks.slack.com/...",
+            )
+        ]
+    return [passed(check, f"secret {secret_id} exists")]
+
+
 def _role_exists(iam: Any, name: str) -> bool:
     try:
         iam.get_role(RoleName=name)
@@ -630,4 +653,5 @@ def run_doctor(
     findings += guard("service-linked roles", check_service_linked_roles, iam, cfg)
     findings += guard("github oidc provider", check_github_trust, iam, cfg)
     findings += guard("github connection", check_github_connection, clients("codeconnections"), cfg)
+    findings += guard("alarm chat webhook", check_alarm_chat_secret, clients("secretsmanager"), cfg)
     return findings
