@@ -33,9 +33,8 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
     f"{REGISTRY}/ecr-public/bottlerocket/bottlerocket-update-operator": {
         "digest": "no source reachable offline states v1.4.0's index digest"
     },
-    "docker.io/valkey/valkey": {
-        "mirror": "Docker Hub needs credentials for a pull-through rule",
-        "digest": "the 8.1-alpine tag is rebuilt; no source for a stable digest",
+    f"{REGISTRY}/ecr-public/valkey/valkey": {
+        "digest": "the 8.1-alpine tag is rebuilt; no source states a stable digest"
     },
     **{
         f"ghcr.io/fluxcd/{name}": {"mirror": "ghcr.io needs credentials for a pull-through rule"}
