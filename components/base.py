@@ -1,15 +1,23 @@
-"""What every landfall component shares: the base class that registers its outputs, and the one
-way the components create a CloudWatch log group."""
+"""What every landfall component shares: the base class that registers its outputs, the one
+way the components create a CloudWatch log group, and where their Lambda functions' code lives
+and which runtime runs it."""
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 from pydantic.alias_generators import to_camel
+
+# The functions' handlers (``functions/<name>/handler.py``), each shipped on its own.
+FUNCTIONS = Path(__file__).resolve().parents[1] / "functions"
+# A runtime AWS supports until 2028 (Lambda Developer Guide, "Supported runtimes"); the
+# functions need only the runtime's standard library and boto3 (and what they ship with them).
+LAMBDA_RUNTIME = "python3.12"
 
 
 def _holds_resources(value: Any) -> bool:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 
-from components.base import Component, kms_log_group
+from components.base import FUNCTIONS, LAMBDA_RUNTIME, Component, kms_log_group
 from landfall.program.iam import alarm_chat_policy, document, service_trust
 
-HANDLER = Path(__file__).resolve().parents[2] / "functions" / "alarm_chat" / "handler.py"
-RUNTIME = "python3.12"
+HANDLER = FUNCTIONS / "alarm_chat" / "handler.py"
 
 
 @dataclass(frozen=True)
@@ -81,7 +79,7 @@ class AlarmChat(Component):
             name,
             name=function_name,
             description="landfall: the environment's alarms, posted to the chat webhook",
-            runtime=RUNTIME,
+            runtime=LAMBDA_RUNTIME,
             handler="handler.lambda_handler",
             code=pulumi.AssetArchive({"handler.py": pulumi.FileAsset(str(HANDLER))}),
             role=role.arn,

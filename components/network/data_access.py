@@ -5,20 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 import pymysql
 
-from components.base import Component, kms_log_group
+from components.base import FUNCTIONS, LAMBDA_RUNTIME, Component, kms_log_group
 from landfall.program.iam import data_access_policy, document, service_trust
 
-FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
+# Shipped with the PyMySQL installed in the project (function_archive).
 HANDLER = FUNCTIONS / "data_access" / "handler.py"
-# A runtime AWS supports until 2028 (Lambda Developer Guide, "Supported runtimes"); the
-# function needs only the runtime's boto3 and the PyMySQL shipped with it.
-RUNTIME = "python3.12"
 MARIADB_PORT = 3306
 
 
@@ -129,7 +125,7 @@ class DataAccess(Component):
             name,
             name=function_name,
             description="landfall: each service's own database user and search indices",
-            runtime=RUNTIME,
+            runtime=LAMBDA_RUNTIME,
             handler="handler.lambda_handler",
             code=function_archive(),
             role=role.arn,
