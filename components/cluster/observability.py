@@ -42,12 +42,16 @@ class ClusterObservability(Component):
     ) -> None:
         super().__init__("landfall:cluster:ClusterObservability", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        wanted = {
+            kind: group
+            for kind, group in container_log_groups(args.cluster_name).items()
+            if args.container_logs or kind == "performance"
+        }
         groups = {
             kind: kms_log_group(
                 f"{name}-{kind}", group, args.retention_days, args.kms_key_arn, child
             )
-            for kind, group in container_log_groups(args.cluster_name).items()
-            if args.container_logs or kind == "performance"
+            for kind, group in wanted.items()
         }
         if args.container_logs:
             aws.cloudwatch.LogMetricFilter(
@@ -65,5 +69,5 @@ class ClusterObservability(Component):
             )
         for spec in args.alarms:
             metric_alarm(spec, args.topic_arn, child)
-        self.log_group_names = [container_log_groups(args.cluster_name)[k] for k in groups]
+        self.log_group_names = list(wanted.values())
         self.finish()
