@@ -1,8 +1,20 @@
 """The repository under test: the folder above tests/ (it holds Pulumi.yaml)."""
 
+import copy
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def committed_settings(env: str) -> dict[str, Any]:
+    """A copy of ``Pulumi.<env>.yaml``'s config as the programs read it: with the services the
+    catalogue projects into ``env``. Tests edit the copy freely."""
+    from landfall.config import config_file, read_config_file
+    from landfall.config.load import with_catalogue
+
+    raw = with_catalogue(read_config_file(config_file(env, PROJECT_ROOT)), PROJECT_ROOT, env, env)
+    return copy.deepcopy(dict(raw))
 
 
 def bootstrapped_copy(dest: Path, encrypted_key: str | None = None) -> Path:

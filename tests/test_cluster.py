@@ -7,7 +7,6 @@ under mocks, so its security-relevant arguments are asserted on what we pass it)
 from __future__ import annotations
 
 import base64
-import copy
 import itertools
 import json
 import time
@@ -15,13 +14,12 @@ import tomllib
 from typing import Any, ClassVar
 
 import pytest
-from project import PROJECT_ROOT
+from project import committed_settings
 from stack_queries import of_type, one
 
 import landfall.plan.harness.runner as runner
-from landfall.config import config_file, load_environment, read_config_file
+from landfall.config import load_environment
 from landfall.config.errors import ConfigError
-from landfall.config.load import with_catalogue
 from landfall.logic.contracts import ClusterOutputs, output_names
 from landfall.logic.versions import ADDON_VERSIONS
 from landfall.plan.harness import StackPlan, plan_environment
@@ -63,7 +61,7 @@ WORKLOAD_ROLES = {
 
 
 def raw_config(env: str) -> dict[str, Any]:
-    return copy.deepcopy(with_catalogue(read_config_file(config_file(env)), PROJECT_ROOT, env, env))
+    return committed_settings(env)
 
 
 def plan_cluster(env: str, raw: dict[str, Any] | None = None, **kwargs: Any) -> StackPlan:

@@ -26,17 +26,15 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from project import PROJECT_ROOT
+from project import committed_settings
 
 import landfall.plan.harness.runner as runner
 from landfall.config import (
     EnvironmentConfig,
-    config_file,
     load_environment,
     read_config_file,
 )
 from landfall.config.errors import ConfigError
-from landfall.config.load import with_catalogue
 from landfall.plan.harness import plan_environment
 
 EXAMPLES = int(os.environ.get("LANDFALL_FUZZ_EXAMPLES", "120"))
@@ -55,7 +53,7 @@ ENVS = ("test", "prod")
 def _base(env: str) -> dict[str, Any]:
     """The settings as the programs see them: the file, the catalogue's services, and one extra
     image repository in the cloud environments (so the fuzzer reaches that list's items)."""
-    raw = dict(with_catalogue(read_config_file(config_file(env)), PROJECT_ROOT, env, env))
+    raw = committed_settings(env)
     if "landfall:registry" in raw:
         raw["landfall:registry"] = {**raw["landfall:registry"], "imageRepositories": ["tools"]}
     return raw

@@ -16,19 +16,16 @@ from typing import Any
 
 import pytest
 from fleet_support import OCI_SOURCE_PATCH, ManifestValidator, placeholder_environment, service_keys
-from project import PROJECT_ROOT
+from project import PROJECT_ROOT, committed_settings
 from pydantic.alias_generators import to_camel
 from stack_queries import of_type, one
 
 from gitops.program import GitopsOutputs
 from landfall.config import (
     EnvironmentConfig,
-    config_file,
     load_environment,
-    read_config_file,
 )
 from landfall.config.errors import ConfigError
-from landfall.config.load import with_catalogue
 from landfall.logic.contracts import ClusterOutputs, NetworkOutputs, output_names
 from landfall.logic.envmap import (
     CLOUD_KEYS,
@@ -78,7 +75,7 @@ DEPLOY_KEY = {
 
 def raw_config(env: str, **gitops: Any) -> dict[str, Any]:
     """The committed config of ``env``, with ``landfall:gitops`` keys overridden."""
-    raw = copy.deepcopy(with_catalogue(read_config_file(config_file(env)), PROJECT_ROOT, env, env))
+    raw = committed_settings(env)
     raw["landfall:gitops"] = {**raw["landfall:gitops"], **gitops}
     return raw
 

@@ -25,6 +25,14 @@ REGISTRY = "${ECR_REGISTRY}"
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 CHARTS = PROJECT_ROOT / "schemas" / "charts"
 
+# The flux2 chart's values key of each Flux controller -> its image's name under ghcr.io/fluxcd.
+FLUX_CONTROLLERS = {
+    "sourceController": "source-controller",
+    "kustomizeController": "kustomize-controller",
+    "helmController": "helm-controller",
+    "notificationController": "notification-controller",
+}
+
 # image (without tag or digest) -> {rule it breaks: why}. docs/security.md explains each.
 EXCEPTIONS: dict[str, dict[str, str]] = {
     f"{REGISTRY}/ecr-public/eks/aws-load-balancer-controller": {
@@ -38,12 +46,7 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
     },
     **{
         f"ghcr.io/fluxcd/{name}": {"mirror": "ghcr.io needs credentials for a pull-through rule"}
-        for name in (
-            "source-controller",
-            "kustomize-controller",
-            "helm-controller",
-            "notification-controller",
-        )
+        for name in FLUX_CONTROLLERS.values()
     },
 }
 
@@ -92,12 +95,7 @@ def cloud_images(env: str) -> list[str]:
             ]
     for release in FLUX_RELEASES.values():
         values = chart_values(release, None)
-        for key, name in (
-            ("sourceController", "source-controller"),
-            ("kustomizeController", "kustomize-controller"),
-            ("helmController", "helm-controller"),
-            ("notificationController", "notification-controller"),
-        ):
+        for key, name in FLUX_CONTROLLERS.items():
             images.append(f"ghcr.io/fluxcd/{name}:{values[key]['tag']}")
     return images
 

@@ -598,13 +598,11 @@ def test_nodes_pods_and_gitops_alarm_on_the_operations_topic(env: str, env_plan)
 
 
 def test_without_container_logs_only_metrics_remain() -> None:
-    from project import PROJECT_ROOT
+    from project import committed_settings
 
-    from landfall.config import config_file
-    from landfall.config.load import read_config_file, with_catalogue
     from landfall.plan.harness import plan_environment
 
-    raw = with_catalogue(read_config_file(config_file("test")), PROJECT_ROOT, "test", "test")
+    raw = committed_settings("test")
     raw["landfall:observability"] = {"containerLogs": False}
     cluster = plan_environment("test", raw_config=raw).stacks["cluster"]
     groups = [g.inputs["name"] for g in of_type(cluster, "aws:cloudwatch/logGroup:LogGroup")]
@@ -653,13 +651,11 @@ def test_alarms_reach_the_chat_through_a_function_that_reads_one_secret(
 
 
 def test_without_a_chat_webhook_alarms_go_by_email_only() -> None:
-    from project import PROJECT_ROOT
+    from project import committed_settings
 
-    from landfall.config import config_file
-    from landfall.config.load import read_config_file, with_catalogue
     from landfall.plan.harness import plan_environment
 
-    raw = with_catalogue(read_config_file(config_file("test")), PROJECT_ROOT, "test", "test")
+    raw = committed_settings("test")
     del raw["landfall:alarms"]["chatWebhookSecretId"]
     net = plan_environment("test", raw_config=raw).stacks["network"]
     assert of_type(net, "landfall:network:AlarmChat") == []
